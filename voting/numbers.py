@@ -1,0 +1,80 @@
+"""Exact money and points: integers and fractions parsed from decimal text, never floats."""
+
+from __future__ import annotations
+
+import re
+from fractions import Fraction
+from typing import Union
+
+Amount = Union[int, Fraction]
+
+_DECIMAL = re.compile(r"^[+-]?(\d+)(?:\.(\d*))?$|^[+-]?\.(\d+)$")
+
+
+class AmountError(ValueError):
+    """A text that is not an exact decimal amount."""
+
+
+def normalize(value: Amount) -> Amount:
+    """Return an int when *value* is whole, else the Fraction itself.
+
+    >>> normalize(Fraction(10, 2)), normalize(Fraction(1, 3))
+    (5, Fraction(1, 3))
+    """
+    if isinstance(value, Fraction):
+        return value.numerator if value.denominator == 1 else value
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise TypeError(f"not an exact amount: {value!r}")
+    return value
+
+
+def parse_amount(text: str) -> Amount:
+    """Parse decimal text exactly (``"75000.0"`` -> 75000, ``"0.1"`` -> 1/10).
+
+    A decimal comma is not accepted here; callers decide whether to repair it.
+
+    >>> parse_amount("1920218.79")
+    Fraction(192021879, 100)
+    >>> parse_amount(" 400000.0 ")
+    400000
+    """
+    s = text.strip()
+    if not _DECIMAL.match(s):
+        raise AmountError(f"not a decimal number: {text!r}")
+    return normalize(Fraction(s))
+
+
+def format_amount(value: Amount) -> str:
+    """Write an amount as exact text: whole numbers plainly, terminating decimals as decimals,
+    anything else as ``numerator/denominator``.
+
+    >>> format_amount(5), format_amount(Fraction(192021879, 100)), format_amount(Fraction(1, 3))
+    ('5', '1920218.79', '1/3')
+    """
+    value = normalize(value)
+    if isinstance(value, int):
+        return str(value)
+    den = value.denominator
+    twos = fives = 0
+    while den % 2 == 0:
+        den //= 2
+        twos += 1
+    while den % 5 == 0:
+        den //= 5
+        fives += 1
+    if den != 1:
+        return f"{value.numerator}/{value.denominator}"
+    digits = max(twos, fives)
+    scaled = value * 10**digits
+    assert scaled.denominator == 1
+    n = scaled.numerator
+    sign = "-" if n < 0 else ""
+    n = abs(n)
+    whole, frac = divmod(n, 10**digits)
+    return f"{sign}{whole}.{frac:0{digits}d}"
+
+
+def json_amount(value: Amount) -> int | str:
+    """The canonical JSON form of an amount: an int when whole, else its exact text."""
+    value = normalize(value)
+    return value if isinstance(value, int) else format_amount(value)

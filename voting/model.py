@@ -12,6 +12,10 @@ from typing import Mapping
 from .numbers import Amount
 
 
+#: The cost Pabulib files give a project withdrawn after the vote; such a project is never funded.
+WITHDRAWN_COST = 999_999_999
+
+
 class VoteType(str, enum.Enum):
     """How a ballot is filled in (the Pabulib ``vote_type``)."""
 
@@ -53,6 +57,10 @@ class Project:
     categories: tuple[str, ...] = ()
     area: str = ""
     extra: Mapping[str, str] = field(default_factory=dict, compare=True, hash=False)
+
+    @property
+    def is_withdrawn(self) -> bool:
+        return self.cost == WITHDRAWN_COST
 
 
 @dataclass(frozen=True, slots=True)

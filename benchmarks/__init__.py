@@ -1,0 +1,1 @@
+"""Benchmarks of the tallying core (run as scripts; see bench_rules.py)."""

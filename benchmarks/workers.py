@@ -1,0 +1,217 @@
+"""The timed work of the benchmark, run in a child process per input file.
+
+``bench_rules.py`` starts one child for our engine and one for pabutools per file, so that each
+child's peak RSS belongs to one file and a slow pabutools call can be killed without losing the
+run. A child prints one JSON object per line on stdout:
+
+- ``{"event": "begin", "task": T}`` before a task, ``{"event": "call", ...}`` after each timed
+  call (the parent's per-call timeout restarts at every line),
+- ``{"event": "done", "task": T, "seconds": [...], ...}`` or ``{"event": "error", ...}``,
+- ``{"event": "info", ...}`` once after parsing (sizes, and for our engine the vote counts and
+  costs the parent needs to compare optimal welfare).
+
+Each task is timed in-process with ``time.perf_counter``: it is repeated until it has run
+``--max-runs`` times or the runs so far took ``--cap`` seconds, and the best time counts.
+
+Usage (normally only through bench_rules.py)::
+
+    python benchmarks/workers.py ours FILE --tasks parse,greedy,mes
+    python benchmarks/workers.py pabutools FILE --tasks parse,greedy,add1
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import json
+import math
+import resource
+import sys
+import time
+import traceback
+
+#: Our rule calls, by task name: (rule, parameters).
+OUR_CALLS = {
+    "greedy": ("greedy", {}),
+    "max-welfare": ("max-welfare", {"utility": "cost"}),
+    "mes": ("mes", {"utility": "cost", "completion": "none"}),
+    "add1": ("mes", {"utility": "cost", "completion": "add1"}),
+    "phragmen": ("phragmen", {}),
+}
+
+
+def emit(**fields) -> None:
+    fields["maxrss_kb"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    print(json.dumps(fields), flush=True)
+
+
+def timed(task: str, call, max_runs: int, cap: float):
+    """Run ``call()`` up to *max_runs* times (fewer once *cap* seconds are spent); return the
+    last result and every run's time."""
+    times: list[float] = []
+    result = None
+    while len(times) < max_runs and (not times or sum(times) < cap):
+        result = None  # let the previous result go before the next run
+        gc.collect()
+        started = time.perf_counter()
+        result = call()
+        times.append(time.perf_counter() - started)
+        emit(event="call", task=task, seconds=times[-1])
+    return result, times
+
+
+def run_ours(path: str, tasks: list[str], max_runs: int, cap: float) -> None:
+    from voting.counting import vote_counts
+    from voting.numbers import format_amount
+    from voting.pabulib import read_pb
+    from voting.rules import tally
+
+    emit(event="begin", task="parse")
+    if "parse" in tasks:
+        election, times = timed("parse", lambda: read_pb(path), max_runs, cap)
+        emit(event="done", task="parse", seconds=times)
+    else:  # a restart after a timeout: parse again, untimed
+        election = read_pb(path)
+    votes = vote_counts(election)
+    emit(
+        event="info",
+        voters=len(election.ballots),
+        projects=len(election.projects),
+        budget=format_amount(election.budget),
+        votes=votes,
+        costs={pid: format_amount(p.cost) for pid, p in election.projects.items()},
+    )
+    for task in tasks:
+        if task == "parse":
+            continue
+        rule, params = OUR_CALLS[task]
+        emit(event="begin", task=task)
+        try:
+            outcome, times = timed(task, lambda: tally(election, rule, **params), max_runs, cap)
+        except Exception as exc:  # report and go on with the other rules
+            emit(event="error", task=task, error=f"{type(exc).__name__}: {exc}",
+                 trace=traceback.format_exc(limit=3))
+            continue
+        emit(
+            event="done",
+            task=task,
+            seconds=times,
+            winners=list(outcome.selected),
+            total_cost=format_amount(outcome.total_cost),
+        )
+
+
+# --- pabutools (a GPL test oracle: used here only to time it and compare winners) ---------
+
+
+def _pabutools_calls(instance, profile, cumulative: bool):
+    """The calls of ../shared/PABULIB.md B.3, with tie-breaking matching our default chains."""
+    from pabutools.election import Cost_Sat, Instance
+    from pabutools.election.satisfaction import AdditiveSatisfaction
+    from pabutools.rules import (
+        greedy_utilitarian_welfare,
+        max_additive_utilitarian_welfare,
+        method_of_equal_shares,
+        sequential_phragmen,
+    )
+    from pabutools.tiebreaking import TieBreakingRule
+
+    cost_id = TieBreakingRule(lambda inst, prof, p: (p.cost, p.name))
+    mes_ties = TieBreakingRule(lambda inst, prof, p: (p.cost, -prof.approval_score(p), p.name))
+
+    class PointsCost_Sat(AdditiveSatisfaction):
+        """Points times cost, so that greedy's density is the project's score."""
+
+        def __init__(self, inst, prof, ballot):
+            AdditiveSatisfaction.__init__(
+                self, inst, prof, ballot, lambda i, pr, b, p, pre: b.get(p, 0) * p.cost
+            )
+
+    def greedy():
+        sat = PointsCost_Sat if cumulative else Cost_Sat
+        return greedy_utilitarian_welfare(instance, profile, sat_class=sat, tie_breaking=cost_id)
+
+    def max_welfare():
+        return max_additive_utilitarian_welfare(instance, profile, sat_class=Cost_Sat)
+
+    def mes():
+        return method_of_equal_shares(instance, profile, sat_class=Cost_Sat, tie_breaking=mes_ties)
+
+    def phragmen():
+        return sequential_phragmen(instance, profile, tie_breaking=cost_id)
+
+    def add1():
+        # The cities' Add1: b = floor(B/n), b+1, ...; MES on a copy whose budget limit is b*n;
+        # keep the last outcome costing <= B; stop at one costing more, or holding every
+        # voted project. The satisfaction profile is built once (its values do not depend on
+        # the budget limit), which only makes pabutools faster.
+        budget, n = instance.budget_limit, profile.num_ballots()
+        if sum(p.cost for p in instance) <= budget:
+            return list(instance)
+        sat_profile = profile.as_sat_profile(sat_class=Cost_Sat)
+        b = int(budget // n)
+        kept = []
+        while True:
+            out = method_of_equal_shares(
+                Instance(instance, budget_limit=b * n), profile,
+                sat_profile=sat_profile, tie_breaking=mes_ties,
+            )
+            if sum(p.cost for p in out) > budget:
+                return kept
+            kept = out
+            if len(out) == len(instance):
+                return kept
+            b += 1
+
+    return {"greedy": greedy, "max-welfare": max_welfare, "mes": mes, "phragmen": phragmen, "add1": add1}
+
+
+def run_pabutools(path: str, tasks: list[str], max_runs: int, cap: float) -> None:
+    from pabutools.election import Instance, parse_pabulib
+    from pabutools.election.profile import AbstractCumulativeProfile
+
+    emit(event="begin", task="parse")
+    if "parse" in tasks:
+        (full, profile), times = timed("parse", lambda: parse_pabulib(path), max_runs, cap)
+        emit(event="done", task="parse", seconds=times)
+    else:
+        full, profile = parse_pabulib(path)
+    # Every rule runs on the instance without the projects nobody voted for: pabutools'
+    # greedy (and Phragmén) would fund them with money left over; we never do.
+    support = dict.fromkeys(full, 0)
+    for ballot in profile:
+        for p in ballot:
+            support[p] += 1
+    instance = Instance([p for p in full if support[p] > 0], budget_limit=full.budget_limit)
+    emit(event="info", voters=profile.num_ballots(), projects=len(full), voted_projects=len(instance))
+    calls = _pabutools_calls(instance, profile, isinstance(profile, AbstractCumulativeProfile))
+    for task in tasks:
+        if task == "parse":
+            continue
+        emit(event="begin", task=task)
+        try:
+            out, times = timed(task, calls[task], max_runs, cap)
+        except Exception as exc:
+            emit(event="error", task=task, error=f"{type(exc).__name__}: {exc}",
+                 trace=traceback.format_exc(limit=3))
+            continue
+        emit(event="done", task=task, seconds=times, winners=sorted(p.name for p in out))
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="one benchmark child process")
+    parser.add_argument("engine", choices=("ours", "pabutools"))
+    parser.add_argument("file")
+    parser.add_argument("--tasks", required=True, help="comma list: parse and rule tasks")
+    parser.add_argument("--max-runs", type=int, default=5)
+    parser.add_argument("--cap", type=float, default=20.0, help="stop repeating after this many seconds")
+    args = parser.parse_args(argv)
+    tasks = [t for t in args.tasks.split(",") if t]
+    run = run_ours if args.engine == "ours" else run_pabutools
+    run(args.file, tasks, args.max_runs, args.cap)
+    emit(event="end")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

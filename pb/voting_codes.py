@@ -145,7 +145,11 @@ def normalize(text: str) -> str:
     return "".join(out)
 
 
-def _parse(text: str, length: int, what: str) -> str:
+def parse_symbols(text: str, length: int, what: str) -> str:
+    """Fold ``text`` with :func:`normalize` and check it is ``length`` symbols passing the check.
+
+    Shared by voting codes and receipts; ``what`` names the thing in error messages.
+    """
     if not isinstance(text, str):
         raise CodeFormatError(CodeProblem.EMPTY, f"no {what} given")
     if len(text) > _MAX_INPUT:
@@ -174,7 +178,7 @@ def parse_code(text: str) -> str:
     A refusal here is a typing problem, not a failed guess: the view should show the
     message and need not count it against the address's tries.
     """
-    return _parse(text, DATA_LENGTH + 1, "voting code")
+    return parse_symbols(text, DATA_LENGTH + 1, "voting code")
 
 
 def is_valid(text: str) -> bool:

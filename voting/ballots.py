@@ -1,0 +1,188 @@
+"""The one ballot check, used by the app when a ballot is cast and by the rules when they count.
+
+:func:`ballot_problems` lists everything wrong with one ballot against a :class:`BallotFormat`;
+:func:`check_ballot` raises :class:`BallotError` with the same messages. At tally time
+:func:`election_warnings` runs the same check over every ballot of an election (a ballot that
+breaks the file's own limits is still counted as recorded, and reported) and cross-checks the
+PROJECTS ``votes``/``score`` columns against the counts over the VOTES rows.
+"""
+
+from __future__ import annotations
+
+from typing import Mapping, Sequence
+
+from .counting import point_scores, vote_counts
+from .errors import BallotError
+from .model import BallotFormat, Election, Notice, VoteType
+from .numbers import Amount, AmountError, format_amount, parse_amount
+
+__all__ = ["ballot_problems", "check_ballot", "election_warnings"]
+
+_POINT_TYPES = (VoteType.CUMULATIVE, VoteType.SCORING)
+
+
+def _fmt(value: Amount) -> str:
+    return format_amount(value)
+
+
+def ballot_problems(
+    projects: Sequence[str],
+    points: Sequence[Amount] | None,
+    fmt: BallotFormat,
+    costs: Mapping[str, Amount],
+) -> list[str]:
+    """Everything that makes a ballot invalid under *fmt* (an empty list when it is valid).
+
+    *costs* maps every project on the ballot paper to its cost. Limits the format leaves at
+    ``None`` are not checked; a choose-1 ballot always needs exactly one project, and
+    cumulative points are never negative.
+
+    >>> fmt = BallotFormat(max_length=2, max_sum_cost=100)
+    >>> ballot_problems(["a", "b", "a", "z"], None, fmt, {"a": 60, "b": 50})
+    ['project a is listed more than once', 'unknown project z', 'too many projects: 4 chosen, at most 2 allowed', 'total cost 110 is above the limit of 100']
+    >>> ballot_problems(["a"], None, fmt, {"a": 60, "b": 50})
+    []
+    """
+    problems: list[str] = []
+    n = len(projects)
+    distinct = set(projects)
+    if len(distinct) != n:
+        seen: set[str] = set()
+        repeated = []
+        for pid in projects:
+            if pid in seen and pid not in repeated:
+                repeated.append(pid)
+            seen.add(pid)
+        problems.extend(f"project {pid} is listed more than once" for pid in repeated)
+    if not distinct <= costs.keys():
+        problems.extend(f"unknown project {pid}" for pid in dict.fromkeys(projects) if pid not in costs)
+
+    vtype = fmt.vote_type
+    if vtype is VoteType.CHOOSE_1 and n != 1:
+        problems.append(f"a choose-1 ballot needs exactly one project, {n} chosen")
+    if fmt.min_length is not None and n < fmt.min_length:
+        problems.append(f"too few projects: {n} chosen, at least {fmt.min_length} needed")
+    if fmt.max_length is not None and n > fmt.max_length:
+        problems.append(f"too many projects: {n} chosen, at most {fmt.max_length} allowed")
+
+    if fmt.min_sum_cost is not None or fmt.max_sum_cost is not None:
+        total = sum(costs[pid] for pid in distinct if pid in costs)
+        if fmt.min_sum_cost is not None and total < fmt.min_sum_cost:
+            problems.append(f"total cost {_fmt(total)} is below the minimum of {_fmt(fmt.min_sum_cost)}")
+        if fmt.max_sum_cost is not None and total > fmt.max_sum_cost:
+            problems.append(f"total cost {_fmt(total)} is above the limit of {_fmt(fmt.max_sum_cost)}")
+
+    if points is None:
+        if vtype in _POINT_TYPES:
+            problems.append(f"a {vtype.value} ballot needs points for its projects")
+        return problems
+    if vtype in (VoteType.APPROVAL, VoteType.CHOOSE_1):
+        problems.append(f"an {vtype.value} ballot carries no points")
+        return problems
+    if len(points) != n:
+        problems.append(f"{len(points)} points given for {n} projects")
+        return problems
+    low = fmt.min_points
+    if low is None and vtype is VoteType.CUMULATIVE:
+        low = 0
+    if low is not None or fmt.max_points is not None:
+        for pid, value in zip(projects, points):
+            if low is not None and value < low:
+                problems.append(f"{_fmt(value)} points for project {pid}, at least {_fmt(low)} needed")
+            if fmt.max_points is not None and value > fmt.max_points:
+                problems.append(f"{_fmt(value)} points for project {pid}, at most {_fmt(fmt.max_points)} allowed")
+    if fmt.min_sum_points is not None or fmt.max_sum_points is not None:
+        total = sum(points)
+        if fmt.min_sum_points is not None and total < fmt.min_sum_points:
+            problems.append(f"{_fmt(total)} points in all, at least {_fmt(fmt.min_sum_points)} needed")
+        if fmt.max_sum_points is not None and total > fmt.max_sum_points:
+            problems.append(f"{_fmt(total)} points in all, at most {_fmt(fmt.max_sum_points)} allowed")
+    return problems
+
+
+def check_ballot(
+    projects: Sequence[str],
+    points: Sequence[Amount] | None,
+    fmt: BallotFormat,
+    costs: Mapping[str, Amount],
+) -> None:
+    """Raise :class:`BallotError` listing every problem of the ballot (its ``problems`` attribute).
+
+    >>> check_ballot(["a", "b"], None, BallotFormat(max_length=1), {"a": 1, "b": 2})
+    Traceback (most recent call last):
+    ...
+    voting.errors.BallotError: too many projects: 2 chosen, at most 1 allowed
+    """
+    problems = ballot_problems(projects, points, fmt, costs)
+    if problems:
+        error = BallotError("; ".join(problems))
+        error.problems = problems  # type: ignore[attr-defined]
+        raise error
+
+
+def election_warnings(election: Election) -> list[Notice]:
+    """Tally-time warnings: ballots that break the election's own limits, then column mismatches.
+
+    Each ballot with problems gives one ``ballot-limits`` notice with its voter id and line;
+    each project whose PROJECTS ``votes`` (or ``score``) column disagrees with the count over
+    the VOTES rows gives a ``votes-mismatch`` (or ``score-mismatch``) notice.
+
+    >>> from voting.pabulib import parse_pb
+    >>> e = parse_pb("META\\nkey;value\\nbudget;9\\nvote_type;approval\\nmax_length;1\\n"
+    ...              "PROJECTS\\nproject_id;cost;votes\\na;5;2\\nb;4;1\\nVOTES\\nvoter_id;vote\\nv1;a,b\\n")
+    >>> [(n.code, n.voter_id, n.project_id, n.line) for n in election_warnings(e)]
+    [('ballot-limits', 'v1', None, 12), ('votes-mismatch', None, 'a', None)]
+    """
+    fmt = election.format
+    costs = {pid: p.cost for pid, p in election.projects.items()}
+    notices: list[Notice] = []
+    for ballot in election.ballots:
+        problems = ballot_problems(ballot.projects, ballot.points, fmt, costs)
+        if problems:
+            notices.append(Notice(
+                "ballot-limits",
+                f"ballot of voter {ballot.voter_id}"
+                + (f" (line {ballot.line})" if ballot.line is not None else "")
+                + ": " + "; ".join(problems),
+                line=ballot.line,
+                voter_id=ballot.voter_id,
+            ))
+    notices.extend(_column_checks(election))
+    return notices
+
+
+def _column_checks(election: Election) -> list[Notice]:
+    has_votes = any("votes" in p.extra for p in election.projects.values())
+    has_score = any("score" in p.extra for p in election.projects.values())
+    if not (has_votes or has_score):
+        return []
+    notices = []
+    checks = []
+    if has_votes:
+        checks.append(("votes", vote_counts(election)))
+    if has_score:
+        scores = point_scores(election)
+        if scores is not None:
+            checks.append(("score", scores))
+    for column, counted in checks:
+        for pid, project in election.projects.items():
+            text = project.extra.get(column)
+            if text is None:
+                continue
+            try:
+                stated = parse_amount(text)
+            except AmountError:
+                notices.append(Notice(
+                    f"{column}-mismatch",
+                    f"project {pid}: the PROJECTS {column} column holds {text!r}, not a number",
+                    project_id=pid,
+                ))
+                continue
+            if stated != counted[pid]:
+                notices.append(Notice(
+                    f"{column}-mismatch",
+                    f"project {pid}: the PROJECTS {column} column says {text} but the VOTES rows give "
+                    f"{format_amount(counted[pid])}",
+                    project_id=pid,
+                ))
+    return notices

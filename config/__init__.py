@@ -1,0 +1,142 @@
+"""Configuration classes: defaults (development), testing and production.
+
+``create_app()`` picks one by name from ``PB_CONFIG`` and then reads the secrets and the
+database address from the environment (``SECRET_KEY``, ``DATABASE_URL``), so nothing secret
+lives in this file.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+#: The secret key used when none is set. Production refuses to start with it.
+DEV_SECRET_KEY = "dev-only-insecure-secret-key"
+
+#: Espoo's seven major areas (code, Finnish name, Swedish name): the home areas a resident can
+#: choose in their profile, and the areas of the demo round.
+ESPOO_AREAS: tuple[tuple[str, str, str], ...] = (
+    ("vanha-espoo", "Vanha-Espoo", "Gamla Esbo"),
+    ("suur-espoonlahti", "Suur-Espoonlahti", "Stora Esboviken"),
+    ("pohjois-espoo", "Pohjois-Espoo", "Norra Esbo"),
+    ("suur-kauklahti", "Suur-Kauklahti", "Stora Köklax"),
+    ("suur-leppavaara", "Suur-Leppävaara", "Stora Alberga"),
+    ("suur-matinkyla", "Suur-Matinkylä", "Stora Mattby"),
+    ("suur-tapiola", "Suur-Tapiola", "Stora Hagalund"),
+)
+
+
+class Config:
+    """Defaults, used as is for development on one machine."""
+
+    NAME = "development"
+    DEBUG = False
+    TESTING = False
+    SECRET_KEY = DEV_SECRET_KEY
+    #: None means "a SQLite file in the instance folder" (filled in by create_app).
+    SQLALCHEMY_DATABASE_URI: str | None = None
+    SQLALCHEMY_ENGINE_OPTIONS: dict = {}
+    SQLALCHEMY_TRACK_MODIFICATIONS = False
+
+    LANGUAGES = ("fi", "sv", "en")
+    BABEL_DEFAULT_LOCALE = "fi"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Helsinki"
+    HOME_AREAS = ESPOO_AREAS
+
+    # Requests and cookies.
+    MAX_CONTENT_LENGTH = 2 * 1024 * 1024
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = False
+    PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
+    WTF_CSRF_ENABLED = True
+    WTF_CSRF_TIME_LIMIT = 3600 * 12
+    #: Strict-Transport-Security max-age in seconds; 0 sends no header (plain-HTTP development).
+    HSTS_MAX_AGE = 0
+    #: How many proxies in front of the app set X-Forwarded-For (0: trust none).
+    PROXY_FIX_X_FOR = 0
+
+    # Passwords (argon2id). Changing these makes logins rehash the stored hashes.
+    ARGON2_TIME_COST = 3
+    ARGON2_MEMORY_COST = 64 * 1024  # KiB
+    ARGON2_PARALLELISM = 4
+    PASSWORD_MIN_LENGTH = 10
+
+    # Signed links in emails (seconds).
+    VERIFY_EMAIL_MAX_AGE = 3 * 24 * 3600
+    RESET_PASSWORD_MAX_AGE = 3600
+
+    # Failed logins: per account, after LOGIN_ACCOUNT_FREE_FAILURES failures within the
+    # window each further try waits twice as long (from LOGIN_ACCOUNT_BASE_DELAY seconds, at
+    # most the window); per address, LOGIN_ADDRESS_MAX_FAILURES failures lock it for the window.
+    LOGIN_WINDOW = 15 * 60
+    LOGIN_ACCOUNT_FREE_FAILURES = 5
+    LOGIN_ACCOUNT_BASE_DELAY = 30
+    LOGIN_ADDRESS_MAX_FAILURES = 50
+    #: A callable returning the current aware UTC datetime; None is the real clock (tests
+    #: replace it to step time without sleeping).
+    CLOCK = None
+
+    # Mail: "outbox" keeps messages in memory (and prints them when MAIL_PRINT), "smtp" sends.
+    MAIL_BACKEND = "outbox"
+    MAIL_PRINT = True
+    MAIL_SENDER = "osallistuva-budjetointi@localhost"
+    MAIL_SERVER = "localhost"
+    MAIL_PORT = 25
+    MAIL_USERNAME: str | None = None
+    MAIL_PASSWORD: str | None = None
+    MAIL_USE_STARTTLS = False
+    MAIL_USE_SSL = False
+    MAIL_TIMEOUT = 10
+
+    @classmethod
+    def problems(cls, config: dict) -> list[str]:
+        """What makes this configuration unsafe to run; empty when it is fine."""
+        return []
+
+
+class DevelopmentConfig(Config):
+    """Local development: debug pages and mail printed to the console."""
+
+    DEBUG = True
+
+
+class TestConfig(Config):
+    """Tests: fast password hashing, mail kept silently in the outbox, CSRF off by default."""
+
+    NAME = "testing"
+    TESTING = True
+    WTF_CSRF_ENABLED = False
+    MAIL_PRINT = False
+    ARGON2_TIME_COST = 1
+    ARGON2_MEMORY_COST = 8
+    ARGON2_PARALLELISM = 1
+    SERVER_NAME = "localhost"
+
+
+class ProductionConfig(Config):
+    """Production: secure cookies, HSTS, SMTP; refuses a development key or no database."""
+
+    NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    HSTS_MAX_AGE = 365 * 24 * 3600
+    MAIL_BACKEND = "smtp"
+    MAIL_PRINT = False
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def problems(cls, config: dict) -> list[str]:
+        """A development or short secret key and a missing database URL are refused."""
+        found = []
+        key = config.get("SECRET_KEY") or ""
+        if key == DEV_SECRET_KEY or len(key) < 32:
+            found.append("SECRET_KEY must be set to a random value of at least 32 characters")
+        if not config.get("SQLALCHEMY_DATABASE_URI"):
+            found.append("DATABASE_URL must be set")
+        return found
+
+
+CONFIGS: dict[str, type[Config]] = {
+    "development": DevelopmentConfig,
+    "testing": TestConfig,
+    "production": ProductionConfig,
+}

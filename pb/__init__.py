@@ -1,0 +1,116 @@
+"""The participatory budgeting web app: ``create_app()`` wires configuration, extensions,
+blueprints, error pages and commands together, and does nothing else."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+from flask import Flask
+from werkzeug.routing import IntegerConverter
+
+from config import CONFIGS, Config
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def database_url(url: str) -> str:
+    """Use psycopg 3 for PostgreSQL URLs that name no driver.
+
+    >>> database_url("postgresql://u@h:5432/d")
+    'postgresql+psycopg://u@h:5432/d'
+    >>> database_url("sqlite:///x.db")
+    'sqlite:///x.db'
+    """
+    for prefix in ("postgresql://", "postgres://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix):]
+    return url
+
+
+class IdConverter(IntegerConverter):
+    """``<id:name>``: a database id, 1 to 2**31 - 1; anything larger is a 404, not a
+    database overflow error."""
+
+    def __init__(self, url_map, **kwargs) -> None:
+        super().__init__(url_map, min=1, max=2**31 - 1)
+
+
+def _config_class(config: str | type[Config] | None) -> type[Config]:
+    if isinstance(config, type):
+        return config
+    name = config or os.environ.get("PB_CONFIG") or "development"
+    try:
+        return CONFIGS[name]
+    except KeyError:
+        raise RuntimeError(f"PB_CONFIG={name!r} is not one of {', '.join(CONFIGS)}") from None
+
+
+def create_app(config: str | type[Config] | None = None, overrides: Mapping | None = None) -> Flask:
+    """Build the app from a config class or name (default: ``PB_CONFIG``, else development),
+    the environment (``SECRET_KEY``, ``DATABASE_URL``) and then ``overrides``."""
+    app = Flask(
+        __name__,
+        template_folder=str(REPO_ROOT / "templates"),
+        static_folder="static",
+        instance_path=os.environ.get("PB_INSTANCE_PATH") or str(REPO_ROOT / "instance"),
+    )
+    config_class = _config_class(config)
+    app.config.from_object(config_class)
+    if os.environ.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
+    if os.environ.get("DATABASE_URL") and not config_class.TESTING:
+        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    if overrides:
+        app.config.update(overrides)
+
+    problems = config_class.problems(app.config)
+    if problems:
+        raise RuntimeError(f"refusing to start with {config_class.NAME} config: " + "; ".join(problems))
+    if not app.config.get("SQLALCHEMY_DATABASE_URI"):
+        os.makedirs(app.instance_path, exist_ok=True)
+        app.config["SQLALCHEMY_DATABASE_URI"] = "sqlite:///" + os.path.join(app.instance_path, "pb.sqlite3")
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
+    app.url_map.converters["id"] = IdConverter
+
+    from pb import auth, cli, mail, security
+    from pb.labels import label
+    from pb.extensions import csrf, db, migrate
+
+    db.init_app(app)
+    migrate.init_app(app, db)
+    csrf.init_app(app)
+    security.init_app(app)
+    mail.init_app(app)
+    auth.init_app(app)
+    _init_languages_and_errors(app)
+    app.add_template_global(label)
+
+    from pb.account.routes import bp as account_bp
+    from pb.admin.routes import bp as admin_bp
+    from pb.public.routes import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    app.register_blueprint(account_bp, url_prefix="/account")
+    app.register_blueprint(admin_bp, url_prefix="/admin")
+
+    cli.init_app(app)
+    return app
+
+
+def _init_languages_and_errors(app: Flask) -> None:
+    """Languages and error pages live in ``pb.i18n`` and ``pb.errors``."""
+    if importlib.util.find_spec("pb.i18n") is not None:
+        from pb import i18n
+
+        i18n.init_app(app)
+    else:  # until pb.i18n lands: untranslated English
+        from flask_babel import Babel
+
+        Babel(app)
+    if importlib.util.find_spec("pb.errors") is not None:
+        from pb import errors
+
+        errors.init_app(app)

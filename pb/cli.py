@@ -1,0 +1,55 @@
+"""Commands under ``flask pb``: the first administrator and the demo data."""
+
+from __future__ import annotations
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup
+
+from pb.services import ServiceError, demo, roles
+
+pb_cli = AppGroup("pb", help="Participatory budgeting commands.")
+
+
+@pb_cli.command("create-admin")
+@click.argument("email")
+@click.option(
+    "--password",
+    envvar="PB_ADMIN_PASSWORD",
+    help="Password for a new account (default: asked; or from PB_ADMIN_PASSWORD).",
+)
+def create_admin_command(email: str, password: str | None) -> None:
+    """Make EMAIL an administrator, creating the account if it does not exist."""
+    from pb.models import User
+    from pb.extensions import db
+    from pb.services.accounts import normalize_email
+    import sqlalchemy as sa
+
+    exists = db.session.scalar(sa.select(User.id).where(User.email == normalize_email(email))) is not None
+    if not exists and not password:
+        password = click.prompt("Password for the new account", hide_input=True, confirmation_prompt=True)
+    if not exists and len(password) < current_app.config["PASSWORD_MIN_LENGTH"]:
+        raise click.ClickException(f"the password needs at least {current_app.config['PASSWORD_MIN_LENGTH']} characters")
+    try:
+        user, created = roles.create_admin(email, password)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"{'Created' if created else 'Updated'} administrator {user.email}")
+
+
+@pb_cli.command("demo")
+def demo_command() -> None:
+    """Load the demo round, proposals and accounts (only into a database without rounds)."""
+    if current_app.config.get("NAME") == "production":
+        raise click.ClickException("refusing to load demo accounts into a production database")
+    accounts = demo.load_demo()
+    if accounts is None:
+        click.echo("The database already has rounds: demo data not loaded.")
+        return
+    click.echo("Demo data loaded. Demo accounts (password: %s):" % demo.DEMO_PASSWORD)
+    for role, email in accounts.items():
+        click.echo(f"  {role.value:14} {email}")
+
+
+def init_app(app: Flask) -> None:
+    app.cli.add_command(pb_cli)

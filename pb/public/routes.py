@@ -1,0 +1,25 @@
+"""Public pages: the rounds and, for each, its areas and proposals."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from flask import Blueprint, abort, render_template
+
+from pb.extensions import db
+from pb.models import Round
+
+bp = Blueprint("public", __name__)
+
+
+@bp.route("/")
+def index():
+    """List the rounds, newest first."""
+    rounds = db.session.scalars(sa.select(Round).order_by(Round.created_at.desc(), Round.id.desc())).all()
+    return render_template("public/index.html", rounds=rounds)
+
+
+@bp.route("/rounds/<id:round_id>")
+def show_round(round_id: int):
+    """Show one round with its areas and their proposals."""
+    round_ = db.session.get(Round, round_id) or abort(404)
+    return render_template("public/show_round.html", round=round_)

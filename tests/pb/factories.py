@@ -1,0 +1,79 @@
+"""Factories for tests: ``make_<noun>(**overrides)`` adds and commits one row (inside an app
+context) and returns it; ``log_in(client, user)`` logs a test client in without a password."""
+
+from __future__ import annotations
+
+import itertools
+
+from pb.extensions import db
+from pb.models import Area, Phase, Proposal, ProposalStatus, Role, RoleAssignment, Round, RoundKind, User
+from pb.services.accounts import hash_password
+
+PASSWORD = "correct horse battery"
+_serial = itertools.count(1)
+
+
+def make_user(*, roles: tuple[str | Role, ...] = (Role.RESIDENT,), password: str = PASSWORD, **overrides) -> User:
+    """A verified user with the given roles (resident by default) and the test password."""
+    values = {
+        "email": f"user{next(_serial)}@example.com",
+        "password_hash": hash_password(password),
+        "is_verified": True,
+    }
+    values.update(overrides)
+    user = User(**values)
+    for role in roles:
+        user.roles.append(RoleAssignment(role=Role(role)))
+    db.session.add(user)
+    db.session.commit()
+    return user
+
+
+def make_round(**overrides) -> Round:
+    """A city round in the proposal phase."""
+    values = {"name_fi": f"Kierros {next(_serial)}", "kind": RoundKind.CITY, "phase": Phase.PROPOSALS}
+    values.update(overrides)
+    round_ = Round(**values)
+    db.session.add(round_)
+    db.session.commit()
+    return round_
+
+
+def make_area(**overrides) -> Area:
+    """An area with a budget of 100,000 euros, in a new round unless one is given."""
+    values = {"code": f"area-{next(_serial)}", "name_fi": "Alue", "budget": 100_000}
+    values.update(overrides)
+    if "round" not in values and "round_id" not in values:
+        values["round"] = make_round()
+    area = Area(**values)
+    db.session.add(area)
+    db.session.commit()
+    return area
+
+
+def make_proposal(**overrides) -> Proposal:
+    """A submitted proposal with a Finnish title, in a new area unless one is given."""
+    values = {
+        "title_fi": f"Ehdotus {next(_serial)}",
+        "description_fi": "Kuvaus",
+        "cost": 10_000,
+        "status": ProposalStatus.SUBMITTED,
+    }
+    values.update(overrides)
+    if "area" not in values:
+        values["area"] = make_area(**({"round": values["round"]} if "round" in values else {}))
+    values.setdefault("round", values["area"].round)
+    proposal = Proposal(**values)
+    db.session.add(proposal)
+    db.session.commit()
+    return proposal
+
+
+def log_in(client, user: User) -> None:
+    """Give the client a logged-in session for the user, as the login page would."""
+    from pb.auth import _session_fingerprint
+
+    with client.session_transaction() as session:
+        session.clear()
+        session["user_id"] = user.id
+        session["auth"] = _session_fingerprint(user)

@@ -141,9 +141,7 @@ def election_warnings(election: Election) -> list[Notice]:
         if problems:
             notices.append(Notice(
                 "ballot-limits",
-                f"ballot of voter {ballot.voter_id}"
-                + (f" (line {ballot.line})" if ballot.line is not None else "")
-                + ": " + "; ".join(problems),
+                f"ballot of voter {ballot.voter_id}: " + "; ".join(problems),
                 line=ballot.line,
                 voter_id=ballot.voter_id,
             ))

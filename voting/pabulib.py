@@ -25,15 +25,16 @@ A count that disagrees with META (``num_projects``, ``num_votes``) is a warning 
 :class:`Notice` in ``Election.notices``), not an error.
 
 **A project listed twice in one vote** (``579,579,579,579`` in Częstochowa 2020, line 11740)
-counts once: the ballot keeps its first position, and its points are the *sum* of the points
-given to it in that row. Each repeat is reported as a ``duplicate-in-vote`` notice with the voter
-id and line. Why the sum: the voter did hand out those points (the row still respects
-``max_sum_points``), and it is the count the city used: the file's own PROJECTS ``score`` for
-project 579 (5437) equals the sum over the deduplicated ballots, while keeping only the first
-or the largest entry gives 5434. The file's ``votes`` column counts every repeat (704, against
-701 ballots that list the project): that mismatch is reported at tally time. On Częstochowa 2020
-the greedy-by-score outcome is the same under all three policies, and equals greedy by the
-file's own ``score`` column.
+counts once: the ballot keeps it at its first position, and its points are the *sum* of the
+points the row gives it. Each repeated project gives one ``duplicate-in-vote`` notice with the
+voter id and line. Why the sum: the voter did hand out those points (the row still respects
+``max_sum_points``), and it agrees with the file itself: the PROJECTS ``score`` of project 579
+(5437) equals the sum over the deduplicated ballots, while keeping only the first or the
+largest entry gives 5434. The file's ``votes`` column counts every repeat (704, against 701
+ballots that list the project); that mismatch is reported at tally time. The file has no
+``selected`` column; its official rule is greedy by score, and on this file greedy by the
+counted scores gives the same projects under all three policies (first, largest, sum) as
+greedy by the file's own ``score`` column (checked in the tests).
 
 The writer (:func:`write_pb`) produces LF line endings, no BOM, exact decimals and proper CSV
 quoting, and ``parse_pb(write_pb(e)) == e`` for every election the reader produces.
@@ -434,18 +435,23 @@ class _Parser:
     def _dedupe(self, vid, lineno, vote, points):
         """Keep each project once, at its first position, with the sum of its points."""
         order: dict[str, Amount] = {}
+        times: dict[str, int] = {}
         for k, pid in enumerate(vote):
             if pid in order:
-                self.notices.append(Notice(
-                    "duplicate-in-vote",
-                    f"voter {vid!r} lists project {pid!r} more than once; it counts once"
-                    + (" with the sum of its points" if points is not None else ""),
-                    line=lineno, voter_id=vid, project_id=pid,
-                ))
+                times[pid] += 1
                 if points is not None:
                     order[pid] += points[k]
             else:
+                times[pid] = 1
                 order[pid] = points[k] if points is not None else 0
+        for pid, count in times.items():
+            if count > 1:
+                self.notices.append(Notice(
+                    "duplicate-in-vote",
+                    f"voter {vid} lists project {pid} {count} times; it counts once"
+                    + (f" with the sum of its points ({format_amount(order[pid])})" if points is not None else ""),
+                    line=lineno, voter_id=vid, project_id=pid,
+                ))
         return tuple(order), (tuple(normalize(v) for v in order.values()) if points is not None else None)
 
 

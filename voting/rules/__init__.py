@@ -10,6 +10,7 @@ from __future__ import annotations
 import inspect
 from typing import Any, Callable
 
+from ..ballots import election_warnings
 from ..errors import BallotError, RuleError
 from ..model import Election, Notice, VoteType
 from ..outcome import Outcome
@@ -72,14 +73,7 @@ def as_chain(rule: str, tie_break: str | TieChain | None) -> TieChain:
 
 def collect_warnings(election: Election) -> list[Notice]:
     """The reader's notices and the ballot checks' warnings, each once, in order."""
-    found = list(election.notices)
-    try:  # the ballot checks live beside the reader; keep the rules usable without them
-        from ..ballots import election_warnings
-    except ImportError:  # pragma: no cover - only while voting.ballots is being written
-        election_warnings = None
-    if election_warnings is not None:
-        found.extend(election_warnings(election))
-    return list(dict.fromkeys(found))
+    return list(dict.fromkeys([*election.notices, *election_warnings(election)]))
 
 
 def tally(

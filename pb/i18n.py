@@ -1,9 +1,9 @@
 """Languages: Finnish (default), Swedish and English through Flask-Babel.
 
-The active language is, in order: the explicit choice made with the switcher in this
-session, the logged-in user's preferred language, the explicit choice remembered in a
-long-lived cookie, the browser's Accept-Language among the supported languages, and
-finally Finnish.
+The active language is, in order: the logged-in user's preferred language (the switcher
+saves the choice there too), the explicit choice made with the switcher in this session,
+the explicit choice remembered in a long-lived cookie, the browser's Accept-Language among
+the supported languages, and finally Finnish.
 
 Content written by people (titles, descriptions, reasons) is stored in columns named
 ``<name>_fi``, ``<name>_sv`` and ``<name>_en``; :func:`localized` picks the version for the
@@ -67,14 +67,16 @@ def _supported(value: object) -> str | None:
 
 def select_locale() -> str:
     """Return the language code for the current request."""
-    chosen = _supported(session.get(SESSION_KEY))
-    if chosen:
-        return chosen
+    # A logged-in user's saved preference is their explicit choice (the switcher updates it),
+    # so that it follows them to every device and to the emails they are sent.
     user = getattr(g, "user", None)
     if user is not None:
         preferred = _supported(getattr(user, "preferred_language", None))
         if preferred:
             return preferred
+    chosen = _supported(session.get(SESSION_KEY))
+    if chosen:
+        return chosen
     remembered = _supported(request.cookies.get(COOKIE_NAME))
     if remembered:
         return remembered
@@ -160,10 +162,12 @@ def _home_url() -> str:
 @bp.post("/language")
 def set_language():
     """Remember the language chosen with the switcher and go back to the page."""
-    try:
-        validate_csrf(request.form.get("csrf_token"))
-    except ValidationError as error:
-        raise CSRFError(error.args[0] if error.args else None) from None
+    # CSRFProtect has usually checked already; this keeps the view safe in an app without it.
+    if current_app.config.get("WTF_CSRF_ENABLED", True):
+        try:
+            validate_csrf(request.form.get("csrf_token"))
+        except ValidationError as error:
+            raise CSRFError(error.args[0] if error.args else None) from None
     lang = _supported(request.form.get("lang"))
     target = _safe_next(request.form.get("next")) or _home_url()
     response = redirect(target, code=303)
@@ -171,6 +175,7 @@ def set_language():
         # An unknown language is ignored rather than refused: the page stays usable.
         return response
     session[SESSION_KEY] = lang
+    _save_user_language(getattr(g, "user", None), lang)
     response.set_cookie(
         COOKIE_NAME,
         lang,
@@ -180,6 +185,19 @@ def set_language():
         samesite="Lax",
     )
     return response
+
+
+def _save_user_language(user: Any, lang: str) -> None:
+    """Store the choice as a logged-in user's preferred language (through the accounts service)."""
+    if user is None or getattr(user, "preferred_language", None) == lang:
+        return
+    try:
+        from pb.models import User
+        from pb.services.accounts import update_profile
+    except ImportError:  # an app without accounts: the session and cookie remember the choice
+        return
+    if isinstance(user, User):
+        update_profile(user, preferred_language=lang)
 
 
 def compile_catalogs(directory: str = TRANSLATIONS_DIR) -> list[str]:

@@ -316,3 +316,100 @@ def test_layout_has_a_viewport_and_no_javascript(a11y_app):
     html = a11y_app.test_client().get("/").get_data(as_text=True)
     assert 'name="viewport" content="width=device-width, initial-scale=1"' in html
     assert "<script" not in html
+
+
+# ---- The real app (fixtures from tests/pb/conftest.py) ----
+
+
+def _get_pages(app, client, lang: str, *, extra: dict[str, dict] | None = None) -> dict[str, str]:
+    """GET every page the client can reach: each GET endpoint without arguments, plus ``extra``
+    (endpoint -> arguments); returns path -> HTML for the HTML pages that answer 200."""
+    from flask import url_for
+
+    with app.test_request_context():
+        paths = [
+            url_for(rule.endpoint)
+            for rule in app.url_map.iter_rules()
+            if "GET" in rule.methods and not rule.arguments and rule.endpoint != "static"
+        ]
+        for endpoint, values in (extra or {}).items():
+            if endpoint in app.view_functions:
+                paths.append(url_for(endpoint, **values))
+    pages = {}
+    for path in paths:
+        response = client.get(path, headers={"Accept-Language": lang})
+        if response.status_code == 200 and response.mimetype == "text/html":
+            pages[path] = response.get_data(as_text=True)
+    return pages
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_every_anonymous_page_passes_the_checks(app, lang):
+    """Every page an anonymous visitor can open (with a round to show) passes every check."""
+    from tests.pb.factories import make_proposal
+
+    with app.app_context():
+        proposal = make_proposal()
+        round_id = proposal.round.id
+    client = app.test_client()
+    pages = _get_pages(app, client, lang, extra={"public.show_round": {"round_id": round_id}})
+    assert "/" in pages and len(pages) >= 3
+    found = {path: problems(html) for path, html in pages.items()}
+    assert {path: p for path, p in found.items() if p} == {}
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_every_administrator_page_passes_the_checks(app, lang):
+    """Every page an administrator can open, with the admin and logout links, passes every check."""
+    from pb.models import Role
+    from tests.pb.factories import log_in, make_user
+
+    client = app.test_client()
+    with app.app_context():
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        other = make_user()
+        log_in(client, admin)
+        other_id = other.id
+    pages = _get_pages(app, client, lang, extra={"admin.show_user": {"user_id": other_id}})
+    assert "/" in pages and len(pages) >= 3
+    found = {path: problems(html) for path, html in pages.items()}
+    assert {path: p for path, p in found.items() if p} == {}
+    front = pages["/"]
+    assert 'action="/account/logout"' in front
+    with app.test_request_context():
+        from flask import url_for
+
+        assert f'href="{url_for("admin.index")}"' in front
+
+
+def test_administration_link_is_only_for_administrators(app):
+    """The navigation shows the administration link to administrators only."""
+    from flask import url_for
+
+    from tests.pb.factories import log_in, make_user
+
+    with app.test_request_context():
+        admin_href = f'href="{url_for("admin.index")}"'
+    client = app.test_client()
+    assert admin_href not in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        log_in(client, make_user())
+    assert admin_href not in client.get("/").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("endpoint", ["account.register", "account.login", "account.request_reset"])
+def test_real_forms_with_errors_pass_the_checks(app, endpoint):
+    """The app's forms, posted empty, show errors tied to their fields and still pass every check."""
+    from flask import url_for
+
+    with app.test_request_context():
+        path = url_for(endpoint)
+    response = app.test_client().post(path, data={}, headers={"Accept-Language": "sv"})
+    html = response.get_data(as_text=True)
+    assert problems(html) == []
+    page = audit(html)
+    invalid = [attrs for _tag, attrs in page.controls if attrs.get("aria-invalid") == "true"]
+    assert invalid, "an empty POST showed no field errors"
+    for attrs in invalid:
+        described = attrs.get("aria-describedby", "").split()
+        assert any(page.text_of(ref) for ref in described), attrs.get("name")

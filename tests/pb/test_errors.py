@@ -127,3 +127,52 @@ def test_a_broken_layout_still_gives_a_bare_error_page(error_app):
     assert response.status_code == 404
     body = response.get_data(as_text=True)
     assert "404" in body and SECRET not in body and "Traceback" not in body
+
+
+# ---- The real app (fixtures from tests/pb/conftest.py) ----
+
+
+def real_error(app, code: int, lang: str):
+    """Provoke ``code`` in the real app through its own routes and rules."""
+    client = app.test_client()
+    headers = {"Accept-Language": lang}
+    if code == 400:
+        app.config["WTF_CSRF_ENABLED"] = True  # the testing config turns CSRF off for convenience
+        return client.post("/account/login", data={"email": "a@example.com", "password": "x"}, headers=headers)
+    if code == 403:
+        from tests.pb.factories import log_in, make_user
+
+        with app.app_context():
+            log_in(client, make_user())
+        return client.get("/admin/", headers=headers)
+    if code == 404:
+        return client.get("/no/such/page", headers=headers)
+    if code == 405:
+        return client.get("/account/logout", headers=headers)
+    if code == 413:
+        app.config["MAX_CONTENT_LENGTH"] = 1024
+        return client.post("/account/login", data={"email": "x" * 5000}, headers=headers)
+    if code == 500:
+        return client.get("/test-crash", headers=headers)
+    raise AssertionError(code)
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+@pytest.mark.parametrize("code", [400, 403, 404, 405, 413, 500])
+def test_real_app_error_pages(app, code, lang):
+    """The app's own errors (CSRF, role, unknown page, method, size, crash) give the localized page."""
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+
+    def crash():
+        raise RuntimeError(SECRET)
+
+    app.add_url_rule("/test-crash", "test_crash", crash)
+    response = real_error(app, code, lang)
+    assert response.status_code == code
+    assert html_lang(response) == lang
+    expected_heading = "The form has expired" if code == 400 else HEADINGS[code]
+    with app.test_request_context(), force_locale(lang):
+        assert heading(response) == gettext(expected_heading)
+    body = response.get_data(as_text=True)
+    assert SECRET not in body and "Traceback" not in body
+    assert response.headers.get("Content-Security-Policy")  # the app's headers are still set

@@ -156,15 +156,13 @@ def test_choice_is_remembered_over_the_browser_language(lang_app):
     assert html_lang(fresh.get("/", headers={"Accept-Language": "en"})) == "sv"
 
 
-def test_logged_in_users_preferred_language_applies_until_they_switch(lang_app, lang_client):
-    """A user's preferred language beats the browser's; an explicit switch beats both."""
+def test_logged_in_users_preferred_language_beats_browser_and_session(lang_app, lang_client):
+    """A logged-in user's preferred language beats Accept-Language and an anonymous session choice."""
+    switch(lang_client, "en")
     lang_app.config["TEST_USER"] = SimpleNamespace(preferred_language="sv", has_role=lambda role: False)
     assert html_lang(lang_client.get("/", headers={"Accept-Language": "en"})) == "sv"
     lang_app.config["TEST_USER"] = SimpleNamespace(preferred_language=None, has_role=lambda role: False)
-    assert html_lang(lang_client.get("/", headers={"Accept-Language": "en"})) == "en"
-    lang_app.config["TEST_USER"] = SimpleNamespace(preferred_language="sv", has_role=lambda role: False)
-    switch(lang_client, "en")
-    assert html_lang(lang_client.get("/")) == "en"
+    assert html_lang(lang_client.get("/", headers={"Accept-Language": "fi"})) == "en"
 
 
 def test_a_forged_cookie_or_session_value_is_ignored(lang_app):
@@ -315,3 +313,46 @@ def test_catalogs_compile_from_po_files(tmp_path):
     assert i18n.compile_catalogs(str(copy)) == []
     os.utime(copy / "fi" / "LC_MESSAGES" / "messages.po", (mo.stat().st_mtime + 10,) * 2)
     assert i18n.compile_catalogs(str(copy)) == ["fi"]
+
+
+# ---- The real app (fixtures from tests/pb/conftest.py) ----
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_real_front_page_renders_in_each_language(app, client, lang):
+    """The app's front page, after the switcher, is in the chosen language with a matching <html lang>."""
+    response = switch(client, lang)
+    assert response.status_code == 303
+    page = client.get("/")
+    assert page.status_code == 200
+    assert html_lang(page) == lang
+    body = page.get_data(as_text=True)
+    for message in ("Skip to main content", "Participatory budgeting", "Log in"):
+        assert translated(app, lang, message) in body
+
+
+def test_real_front_page_follows_accept_language_else_finnish(app):
+    """The app's front page follows Accept-Language among fi, sv, en and is Finnish otherwise."""
+    client = app.test_client()
+    assert html_lang(client.get("/", headers={"Accept-Language": "sv-FI,sv;q=0.9"})) == "sv"
+    assert html_lang(client.get("/", headers={"Accept-Language": "de-DE"})) == "fi"
+    assert html_lang(client.get("/")) == "fi"
+
+
+def test_switching_while_logged_in_saves_the_preferred_language(app, client):
+    """A logged-in user's switch is stored as their preferred language and follows them to a new session."""
+    from pb.extensions import db
+    from pb.models import User
+    from tests.pb.factories import log_in, make_user
+
+    with app.app_context():
+        user = make_user(preferred_language="fi")
+        user_id = user.id
+        log_in(client, user)
+    switch(client, "sv")
+    assert html_lang(client.get("/", headers={"Accept-Language": "en"})) == "sv"
+    with app.app_context():
+        assert db.session.get(User, user_id).preferred_language == "sv"
+        other = app.test_client()
+        log_in(other, db.session.get(User, user_id))
+    assert html_lang(other.get("/", headers={"Accept-Language": "en"})) == "sv"

@@ -140,7 +140,7 @@ class Claims:
             raise EligibilityError("birth_year must be an integer")
         if self.grade is not None and (isinstance(self.grade, bool) or not isinstance(self.grade, int)):
             raise EligibilityError("grade must be an integer")
-        if _HETU.fullmatch((self.subject or "").strip().upper()):
+        if _HETU.fullmatch((self.subject or "").rsplit("|", 1)[-1].strip().upper()):
             raise EligibilityError("a personal identity code must not be used as the subject")
 
 

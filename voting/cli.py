@@ -15,6 +15,7 @@ internal error, also one line.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any, Sequence, TextIO
 
@@ -173,6 +174,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         progress.done()
         _error(str(exc))
         return 2
+    except BrokenPipeError:  # the reader of our output went away (`| head`): stop quietly
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
     except KeyboardInterrupt:
         progress.done()
         _error("interrupted")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import calendar
 import json
 from datetime import date, timedelta
@@ -352,3 +354,10 @@ def test_summary_says_plainly_when_eligibility_is_self_declared(app):
     assert any("self-declared" in line for line in declared)
     assert not any("self-declared" in line for line in attested)
     assert any("13" in line for line in attested) and any("049" in line for line in attested)
+
+
+@pytest.mark.parametrize("module", ['pb.eligibility'])
+def test_docstring_examples_run_as_written(module):
+    """The module's doctest examples pass (pb/ is not in pytest's doctest paths)."""
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import re
 import time
 from datetime import date
@@ -572,3 +574,10 @@ def test_attested_birthdays_round_trip_through_the_session(client):
     """A leap-day birth date survives the session unchanged (no timezone or format drift)."""
     client.get(_pick(client, "karkaus"))
     assert client.get("/vote").get_json()["birth_date"] == "2012-02-29"
+
+
+@pytest.mark.parametrize("module", ['pb.identity', 'pb.identity.hetu'])
+def test_docstring_examples_run_as_written(module):
+    """The module's doctest examples pass (pb/ is not in pytest's doctest paths)."""
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import hashlib
 import re
 
@@ -112,3 +114,10 @@ def test_check_page_answers_counted_not_counted_and_malformed():
     assert rc.check_receipt(altered, published) is rc.ReceiptStatus.MALFORMED
     assert rc.check_receipt("", published) is rc.ReceiptStatus.MALFORMED
     assert rc.check_receipt(counted[0], []) is rc.ReceiptStatus.NOT_COUNTED
+
+
+@pytest.mark.parametrize("module", ['pb.receipts'])
+def test_docstring_examples_run_as_written(module):
+    """The module's doctest examples pass (pb/ is not in pytest's doctest paths)."""
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import doctest
+import importlib
 import csv
 import hashlib
 import io
@@ -391,3 +393,10 @@ def test_csv_download_is_an_attachment_and_not_cached(app):
     assert "no-store" in response.headers["Cache-Control"]
     body = response.get_data(as_text=True)
     assert all(code in body for code in app.batch_holder["batch"].codes)
+
+
+@pytest.mark.parametrize("module", ['pb.voting_codes'])
+def test_docstring_examples_run_as_written(module):
+    """The module's doctest examples pass (pb/ is not in pytest's doctest paths)."""
+    result = doctest.testmod(importlib.import_module(module))
+    assert result.attempted > 0 and result.failed == 0

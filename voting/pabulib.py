@@ -158,7 +158,9 @@ def _whole(text: str, what: str, line: int) -> int:
     return value
 
 
-def format_from_meta(meta: dict[str, str], line_of: dict[str, int] | None = None) -> BallotFormat:
+def format_from_meta(
+    meta: dict[str, str], line_of: dict[str, int] | None = None, end_line: int | None = None
+) -> BallotFormat:
     """The ballot format a META section describes (knapsack = ``max_sum_cost``).
 
     >>> f = format_from_meta({"vote_type": "approval", "max_length": "5", "max_sum_cost": "1.5"})
@@ -168,7 +170,7 @@ def format_from_meta(meta: dict[str, str], line_of: dict[str, int] | None = None
     line_of = line_of or {}
     raw_type = meta.get("vote_type")
     if raw_type is None:
-        raise PabulibError("META has no vote_type")
+        raise PabulibError("META has no vote_type (the META section ends here)", end_line)
     try:
         vtype = VoteType(raw_type.lower())
     except ValueError:
@@ -231,10 +233,10 @@ class _Parser:
 
     def parse(self) -> Election:
         rows = iter(self.src)
-        meta, meta_lines = self._meta(rows)
-        fmt = format_from_meta(meta, meta_lines)
+        meta, meta_lines, meta_end = self._meta(rows)
+        fmt = format_from_meta(meta, meta_lines, meta_end)
         if "budget" not in meta:
-            raise PabulibError("META has no budget")
+            raise PabulibError("META has no budget (the META section ends here)", meta_end)
         budget = _amount(meta["budget"], "budget", meta_lines["budget"])
         if budget <= 0:
             raise PabulibError(f"budget must be positive, got {meta['budget']!r}", meta_lines["budget"])
@@ -283,7 +285,7 @@ class _Parser:
             return lineno, header
         raise PabulibError(f"the {section} section has no header line", self.src.pos or None)
 
-    def _meta(self, rows) -> tuple[dict[str, str], dict[str, int]]:
+    def _meta(self, rows) -> tuple[dict[str, str], dict[str, int], int]:
         self._title(rows, "meta")
         hline, header = self._header(rows, "META", "key")
         if [h.lower() for h in header] != ["key", "value"]:
@@ -295,7 +297,7 @@ class _Parser:
             if not s:
                 continue
             if s.lower() == "projects":
-                return meta, lines
+                return meta, lines, lineno
             cells = self.src.cells(line, lineno)
             if len(cells) == 1:
                 raise PabulibError(f"META row {s[:40]!r} has no ';' between key and value", lineno)

@@ -260,8 +260,8 @@ def test_malformed_input_names_line_and_problem(text, line, words):
 @pytest.mark.parametrize(
     ("text", "words"),
     [
-        ("META\nkey;value\nvote_type;approval\nPROJECTS\nproject_id;cost\nVOTES\nvoter_id;vote\n", "no budget"),
-        ("META\nkey;value\nbudget;5\nPROJECTS\nproject_id;cost\nVOTES\nvoter_id;vote\n", "no vote_type"),
+        ("META\nkey;value\nvote_type;approval\nPROJECTS\nproject_id;cost\nVOTES\nvoter_id;vote\n", "line 4: META has no budget"),
+        ("META\nkey;value\nbudget;5\nPROJECTS\nproject_id;cost\nVOTES\nvoter_id;vote\n", "line 4: META has no vote_type"),
         ("META\nkey;value\nbudget;5\nvote_type;approval\nPROJECTS\nproject_id;cost\n", "no VOTES section"),
         ("", "no META section"),
     ],

@@ -420,7 +420,8 @@ def reason_message(reason: Reason, rule: EligibilityRule) -> str:
     if reason is Reason.MUNICIPALITY_MISSING:
         return _("Your home municipality could not be confirmed.")
     if reason is Reason.WRONG_MUNICIPALITY:
-        return _("This round is for residents of the municipality only.")
+        return _("This round is only for residents of the municipality with code %(code)s.",
+                 code=rule.municipality or "")
     if reason is Reason.AREA_MISSING:
         return _("Your home area is needed for this round.")
     if reason is Reason.WRONG_AREA:

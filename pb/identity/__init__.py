@@ -55,6 +55,7 @@ __all__ = [
     "attested_claims",
     "begin_attestation",
     "clear_attestation",
+    "complete_attestation",
     "get_provider",
     "init_app",
     "problem_message",

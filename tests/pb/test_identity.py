@@ -556,6 +556,20 @@ def test_oidc_cancel_at_the_provider_is_reported(oidc_app, idp):
     assert client.get("/vote?provider=suomifi").status_code == 302
 
 
+def test_unreachable_provider_is_a_message_not_an_error(oidc_app, monkeypatch):
+    """When the provider cannot be reached, starting attestation flashes a message and redirects."""
+    def refuse(self, prepared, **kwargs):
+        raise requests.ConnectionError("no route to idp.test")
+
+    monkeypatch.setattr(requests.adapters.HTTPAdapter, "send", refuse)
+    client = oidc_app.test_client()
+    response = client.get("/identity/suomifi/start?next=/vote")
+    assert response.status_code == 303 and response.headers["Location"] == "/vote"
+    with oidc_app.test_request_context():
+        expected = identity.problem_message(AttestationProblem.UNAVAILABLE)
+    assert client.get("/flashes").get_json() == [expected]
+
+
 def test_provider_settings_need_client_id_and_metadata():
     """A provider configured without client_id or metadata URL stops start-up with a clear error."""
     with pytest.raises(RuntimeError, match="client_id"):

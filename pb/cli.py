@@ -2,13 +2,32 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
+import sqlalchemy as sa
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from flask_babel import force_locale
 
+from pb.extensions import db
+from pb.models import User
 from pb.services import ServiceError, demo, roles
+from pb.services.accounts import normalize_email
+from pb.validators import EmailAddress
 
 pb_cli = AppGroup("pb", help="Participatory budgeting commands.")
+
+
+def _in_english(command):
+    """Run the command with English messages: there is no request to choose a language from."""
+
+    @functools.wraps(command)
+    def wrapped(*args, **kwargs):
+        with force_locale("en"):
+            return command(*args, **kwargs)
+
+    return wrapped
 
 
 @pb_cli.command("create-admin")
@@ -18,13 +37,11 @@ pb_cli = AppGroup("pb", help="Participatory budgeting commands.")
     envvar="PB_ADMIN_PASSWORD",
     help="Password for a new account (default: asked; or from PB_ADMIN_PASSWORD).",
 )
+@_in_english
 def create_admin_command(email: str, password: str | None) -> None:
     """Make EMAIL an administrator, creating the account if it does not exist."""
-    from pb.models import User
-    from pb.extensions import db
-    from pb.services.accounts import normalize_email
-    import sqlalchemy as sa
-
+    if not _is_email(email):
+        raise click.ClickException(f"not a valid email address: {email!r}")
     exists = db.session.scalar(sa.select(User.id).where(User.email == normalize_email(email))) is not None
     if not exists and not password:
         password = click.prompt("Password for the new account", hide_input=True, confirmation_prompt=True)
@@ -38,6 +55,7 @@ def create_admin_command(email: str, password: str | None) -> None:
 
 
 @pb_cli.command("demo")
+@_in_english
 def demo_command() -> None:
     """Load the demo round, proposals and accounts (only into a database without rounds)."""
     if current_app.config.get("NAME") == "production":
@@ -53,3 +71,15 @@ def demo_command() -> None:
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(pb_cli)
+
+
+def _is_email(value: str) -> bool:
+    from types import SimpleNamespace
+
+    from wtforms.validators import ValidationError
+
+    try:
+        EmailAddress()(None, SimpleNamespace(data=value))
+    except ValidationError:
+        return False
+    return True

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app
-from flask_babel import lazy_gettext as _l
+from flask_babel import gettext
 from wtforms.validators import ValidationError
 
 #: Control characters except tab and newlines, and U+FFFD, which is what bytes that were not
@@ -28,7 +28,7 @@ class PlainText:
 
     def __call__(self, form, field) -> None:
         if isinstance(field.data, str) and self.pattern.search(field.data):
-            raise ValidationError(_l("Remove the control characters or invalid characters from this field."))
+            raise ValidationError(gettext("Remove the control characters or invalid characters from this field."))
 
 
 class EmailAddress:
@@ -37,7 +37,7 @@ class EmailAddress:
     def __call__(self, form, field) -> None:
         value = (field.data or "").strip()
         if len(value) > 254 or not _EMAIL.fullmatch(value):
-            raise ValidationError(_l("Enter a valid email address."))
+            raise ValidationError(gettext("Enter a valid email address."))
 
 
 class PasswordStrength:
@@ -47,6 +47,15 @@ class PasswordStrength:
         value = field.data or ""
         minimum = current_app.config["PASSWORD_MIN_LENGTH"]
         if len(value) < minimum:
-            raise ValidationError(_l("Use at least %(count)d characters.", count=minimum))
+            raise ValidationError(gettext("Use at least %(count)d characters.", count=minimum))
         if len(value) > 1000:
-            raise ValidationError(_l("Use at most %(count)d characters.", count=1000))
+            raise ValidationError(gettext("Use at most %(count)d characters.", count=1000))
+
+
+def choice(value: str, label) -> object:
+    """One option of a SelectField (WTForms 3.3 deprecates plain tuples)."""
+    try:
+        from wtforms.fields.choices import SelectChoice
+    except ImportError:  # WTForms before 3.3
+        return (value, label)
+    return SelectChoice(value, label)

@@ -10,9 +10,9 @@ from flask_wtf import FlaskForm
 from wtforms import IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
-from pb.validators import EmailAddress, PasswordStrength, PlainText
+from pb.validators import EmailAddress, PasswordStrength, PlainText, choice
 
-LANGUAGE_CHOICES = [("", _l("Browser's language")), ("fi", "suomi"), ("sv", "svenska"), ("en", "English")]
+LANGUAGE_CHOICES = [choice("", _l("Browser's language")), choice("fi", "suomi"), choice("sv", "svenska"), choice("en", "English")]
 
 
 class LoginForm(FlaskForm):
@@ -64,6 +64,6 @@ class ProfileForm(FlaskForm):
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.home_area.choices = [("", _l("Not given"))] + [
-            (code, name) for code, name, *_ in current_app.config["HOME_AREAS"]
+        self.home_area.choices = [choice("", _l("Not given"))] + [
+            choice(code, name) for code, name, *_ in current_app.config["HOME_AREAS"]
         ]

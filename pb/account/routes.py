@@ -41,7 +41,7 @@ def verify_email(token: str):
     try:
         accounts.verify_email(token)
     except TokenError as error:
-        return render_template("account/token_error.html", message=error.message), 400
+        return render_template("account/token_error.html", message=str(error)), 400
     flash(_("Your email address is confirmed."), "success")
     return redirect(url_for("account.profile" if g.user else "account.login"))
 
@@ -65,10 +65,10 @@ def login():
         try:
             user = accounts.authenticate(form.email.data, form.password.data, address=security.client_address())
         except LoginThrottled as error:
-            form.form_errors.append(error.message)
+            form.form_errors.append(str(error))
             status = 429
         except InvalidLogin as error:
-            form.form_errors.append(error.message)
+            form.form_errors.append(str(error))
         else:
             auth.login_user(user)
             if not user.is_verified:
@@ -105,13 +105,13 @@ def reset_password(token: str):
     try:
         accounts.load_token(token, RESET_PASSWORD)
     except TokenError as error:
-        return render_template("account/token_error.html", message=error.message), 400
+        return render_template("account/token_error.html", message=str(error)), 400
     form = ResetPasswordForm()
     if form.validate_on_submit():
         try:
             user = accounts.reset_password(token, form.password.data)
         except TokenError as error:
-            return render_template("account/token_error.html", message=error.message), 400
+            return render_template("account/token_error.html", message=str(error)), 400
         auth.login_user(user)
         flash(_("Your password is changed."), "success")
         return redirect(url_for("account.profile"))

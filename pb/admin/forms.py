@@ -9,7 +9,7 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from pb.labels import LABELS
 from pb.models import Role
-from pb.validators import PlainText
+from pb.validators import PlainText, choice
 
 ROLE_LABELS = {role: LABELS[role] for role in Role}
 
@@ -23,5 +23,5 @@ class UserSearchForm(FlaskForm):
 
 class RoleForm(FlaskForm):
     role = SelectField(
-        _l("Role"), validators=[DataRequired()], choices=[(role.value, label) for role, label in ROLE_LABELS.items()]
+        _l("Role"), validators=[DataRequired()], choices=[choice(role.value, label) for role, label in ROLE_LABELS.items()]
     )

@@ -58,5 +58,5 @@ def revoke_role(user_id: int):
         if roles.revoke_role(user, role, by=g.user):
             flash(_("Role %(role)s removed from %(email)s.", role=ROLE_LABELS[role], email=user.email), "success")
     except ServiceError as error:
-        flash(error.message, "error")
+        flash(str(error), "error")
     return redirect(url_for("admin.show_user", user_id=user.id))

@@ -89,13 +89,10 @@ def empty_tables() -> None:
 
     db.session.remove()
     tables = [table for table in reversed(db.metadata.sorted_tables)]
+    # DELETE of a few rows is much faster than TRUNCATE on PostgreSQL; ids are not reset.
     with db.engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
-            names = ", ".join(f'"{table.name}"' for table in tables)
-            connection.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
-        else:
-            for table in tables:
-                connection.execute(table.delete())
+        for table in tables:
+            connection.execute(table.delete())
 
 
 @pytest.fixture
@@ -117,7 +114,10 @@ def app(database, clock):
 
 @pytest.fixture
 def client(app):
-    return app.test_client()
+    """A test client whose browser asks for English pages (assertions read English)."""
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
 
 
 @pytest.fixture

@@ -69,11 +69,17 @@ def make_proposal(**overrides) -> Proposal:
     return proposal
 
 
-def log_in(client, user: User) -> None:
-    """Give the client a logged-in session for the user, as the login page would."""
+def log_in(client, user: User | int) -> None:
+    """Give the client a logged-in session for the user (a row, even detached, or an id), as
+    the login page would."""
+    from sqlalchemy import inspect
+
     from pb.auth import _session_fingerprint
 
+    user_id = user if isinstance(user, int) else inspect(user).identity[0]
+    with client.application.app_context():
+        fingerprint = _session_fingerprint(db.session.get(User, user_id))
     with client.session_transaction() as session:
         session.clear()
-        session["user_id"] = user.id
-        session["auth"] = _session_fingerprint(user)
+        session["user_id"] = user_id
+        session["auth"] = fingerprint

@@ -379,6 +379,34 @@ def test_unusable_answers_are_attestation_errors(info):
     assert error.value.problem is AttestationProblem.MISSING_CLAIMS
 
 
+claim_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=30) | st.sampled_from(["2012-02-29", "049", "8"]),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=5), inner, max_size=3),
+    max_leaves=6,
+)
+
+
+@given(st.dictionaries(st.sampled_from(["sub", "iss", "birthdate", "kunta", "area", "school", "grade", "hetu"]),
+                       claim_values))
+def test_any_provider_answer_gives_claims_or_an_attestation_error(info):
+    """Whatever a provider sends, mapping yields Claims or AttestationError, never another exception."""
+    mapping = ClaimMap(identity_code="hetu", municipality="kunta", area="area", school="school", grade="grade")
+    try:
+        claims = claims_from_userinfo(info, mapping, provider="p")
+    except AttestationError:
+        return
+    assert claims.subject and claims.channel is Channel.IDENTITY
+
+
+@pytest.mark.parametrize("query", ["state=%ff%fe&code=%00", "state=" + "x" * 5000, "code=abc", "error=x" * 50])
+def test_hostile_callbacks_never_crash(client, query):
+    """Garbage, huge or partial callback parameters give a redirect with a message, never a 500."""
+    client.get("/vote")
+    response = client.get("/identity/test/callback?" + query)
+    assert response.status_code == 303
+    assert client.get("/vote").status_code == 303
+
+
 def test_mpassid_style_grades_are_read():
     """Grades given as '8' or ['8'] are read as the integer 8."""
     for value in ("8", ["8"], "8."):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import os
 import random
 from fractions import Fraction
 
@@ -378,3 +379,50 @@ def test_czestochowa_duplicate_policy_does_not_change_greedy_outcome():
             by_file.append(pid)
             left -= e.projects[pid].cost
     assert summed == by_file
+
+
+# --------------------------------------------------------------------------- pabutools as an oracle
+
+
+def _pabutools_parse():
+    """pabutools' parser; fails (never skips) on CI when the oracle is missing."""
+    try:
+        from pabutools.election import parse_pabulib
+    except ImportError:
+        if os.environ.get("CI") == "true":
+            raise
+        pytest.skip("pabutools 1.2.3 (test extra) is not installed")
+    return parse_pabulib
+
+
+def _exact(value) -> Fraction:
+    return Fraction(int(value.numerator), int(value.denominator))
+
+
+ORACLE_FILES = [p for p in REAL_FILES if p.stat().st_size < 2_000_000]  # pabutools needs ~4-17 s on Warsaw 2026
+
+
+@pytest.mark.parametrize("path", ORACLE_FILES, ids=lambda p: p.stem)
+def test_reader_agrees_with_pabutools(path):
+    """Budget, costs and every ballot (set, ranking or points) equal pabutools 1.2.3's reading of the same file,
+    except the documented repeated-project policy (pabutools keeps the last points, we sum them)."""
+    instance, profile = _pabutools_parse()(str(path))
+    e = read_once(path)
+    assert _exact(instance.budget_limit) == e.budget
+    assert {p.name: _exact(p.cost) for p in instance} == {pid: Fraction(p.cost) for pid, p in e.projects.items()}
+    assert len(profile) == len(e.ballots)
+    repeated = {n.voter_id for n in e.notices if n.code == "duplicate-in-vote"}
+    for theirs, ours in zip(profile, e.ballots):
+        assert theirs.meta["voter_id"] == ours.voter_id
+        kind = type(theirs).__name__
+        if kind == "CumulativeBallot":
+            got = {p.name: _exact(v) for p, v in theirs.items()}
+            want = dict(zip(ours.projects, ours.points))
+            if ours.voter_id in repeated:
+                assert got.keys() == want.keys() and got != want
+                continue
+            assert got == want
+        elif kind == "OrdinalBallot":
+            assert [p.name for p in theirs] == list(ours.projects)
+        else:
+            assert {p.name for p in theirs} == set(ours.projects)

@@ -1,7 +1,7 @@
 """Single-use voting codes for schools and service points.
 
 A code is nine random characters and one check character from a 29-character alphabet with
-no look-alikes (no 0/O/Q, 1/I/L, U/V), printed in groups of four: ``7KX3-MPW9-2F``.
+no look-alikes (no 0, O, Q, 1, I, L, and no U beside V), printed in groups of four: ``7KX3-MPW9-2F``.
 
 * **Entropy.** Each random character is drawn with :mod:`secrets` uniformly from 29 symbols,
   so a code carries ``9 * log2(29)`` ≈ 43.7 bits (:data:`CODE_BITS`): at least the 40 bits
@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 #: The symbols: digits 2-9 and the letters that cannot be misread as one another
-#: (0/O/Q, 1/I/L and U/V are left out). 29 is prime, which the check character relies on.
+#: (0, O, Q, 1, I, L and U, which reads as V, are left out). 29 is prime, which the check character relies on.
 ALPHABET = "23456789ABCDEFGHJKMNPRSTVWXYZ"
 BASE = len(ALPHABET)
 _VALUE = {symbol: index for index, symbol in enumerate(ALPHABET)}

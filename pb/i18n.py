@@ -31,6 +31,7 @@ from flask import (
     Flask,
     current_app,
     g,
+    has_request_context,
     redirect,
     request,
     session,
@@ -74,6 +75,8 @@ def select_locale() -> str:
         preferred = _supported(getattr(user, "preferred_language", None))
         if preferred:
             return preferred
+    if not has_request_context():  # a CLI command or a background job: the default
+        return DEFAULT_LANGUAGE
     chosen = _supported(session.get(SESSION_KEY))
     if chosen:
         return chosen

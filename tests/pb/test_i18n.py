@@ -175,6 +175,13 @@ def test_a_forged_cookie_or_session_value_is_ignored(lang_app):
     assert html_lang(client.get("/")) == "fi"
 
 
+def test_translation_works_outside_a_request(lang_app):
+    """Code running without a request (a CLI command, a job) gets Finnish instead of an error."""
+    with lang_app.app_context():
+        assert i18n.current_language() == "fi"
+        assert gettext("Skip to main content") == translated(lang_app, "fi", "Skip to main content")
+
+
 @pytest.mark.parametrize(
     "hostile",
     [

@@ -501,8 +501,9 @@ def _row(cells) -> str:
 def _synced_meta(election: Election) -> dict[str, str]:
     """META as stored, with the counts, budget and format brought in line with the election."""
     meta = dict(election.meta)
-    meta["num_projects"] = str(len(election.projects))
-    meta["num_votes"] = str(len(election.ballots))
+    for key, actual in (("num_projects", len(election.projects)), ("num_votes", len(election.ballots))):
+        if not _counts(meta.get(key, ""), actual):
+            meta[key] = str(actual)
 
     def differs(key: str, value) -> bool:
         try:

@@ -413,3 +413,57 @@ def test_real_forms_with_errors_pass_the_checks(app, endpoint):
     for attrs in invalid:
         described = attrs.get("aria-describedby", "").split()
         assert any(page.text_of(ref) for ref in described), attrs.get("name")
+
+
+# ---- Every template, including pages the walks above cannot reach ----
+
+TEMPLATES = REPO / "templates"
+#: Templates that are not pages: partials (``_*.html``), the layout itself, and mail bodies.
+NOT_PAGES = ("base.html",)
+
+
+def _page_templates() -> list[str]:
+    names = []
+    for path in sorted(TEMPLATES.rglob("*.html")):
+        name = path.relative_to(TEMPLATES).as_posix()
+        if path.name.startswith("_") or name in NOT_PAGES or name.split("/")[0] in ("mail", "email", "emails"):
+            continue
+        names.append(name)
+    return names
+
+
+def _extends(env, name: str) -> str | None:
+    from jinja2 import nodes
+
+    source = env.loader.get_source(env, name)[0]
+    found = env.parse(source).find(nodes.Extends)
+    return found.template.value if found is not None and isinstance(found.template, nodes.Const) else None
+
+
+def test_every_page_template_builds_on_the_base_layout():
+    """Every page template extends base.html (directly or through a layout), so each page has the
+    skip link, the landmarks, <html lang> and the language switcher."""
+    app = make_language_app()
+    env = app.jinja_env
+    pages = _page_templates()
+    assert "errors/404.html" in pages
+    orphans = []
+    for name in pages:
+        seen, current = set(), name
+        while current not in (None, "base.html") and current not in seen:
+            seen.add(current)
+            current = _extends(env, current)
+        if current != "base.html":
+            orphans.append(name)
+    assert orphans == []
+
+
+@pytest.mark.parametrize("name", _page_templates() + ["base.html", "_forms.html"])
+def test_templates_have_no_inline_scripts_styles_or_handlers(name):
+    """No template carries an inline script, a style element or attribute, or an on* handler,
+    which the Content Security Policy would block."""
+    source = (TEMPLATES / name).read_text()
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", source)
+    assert not re.search(r"<style\b", source)
+    assert not re.search(r"\sstyle\s*=", source)
+    assert not re.search(r"\son[a-z]+\s*=", source)

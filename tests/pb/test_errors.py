@@ -107,6 +107,21 @@ def test_method_not_allowed_keeps_the_allow_header(error_app):
     assert "POST" in response.headers["Allow"]
 
 
+def test_too_many_requests_keeps_retry_after(error_app):
+    """The 429 page still tells the client when to try again."""
+    from werkzeug.exceptions import TooManyRequests
+
+    @error_app.get("/slow-down")
+    def slow_down():
+        """Refuse with a Retry-After."""
+        raise TooManyRequests(retry_after=90)
+
+    response = error_app.test_client().get("/slow-down")
+    assert response.status_code == 429
+    assert response.headers["Retry-After"] == "90"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_other_http_errors_get_a_generic_page(error_app):
     """A status without its own page (410) still gets a localized page with that status."""
     response = error_app.test_client().get("/abort/410", headers={"Accept-Language": "sv"})

@@ -16,16 +16,16 @@ from ..model import Election, Notice, VoteType
 from ..outcome import Outcome
 from ..tiebreak import DEFAULT_CHAINS, TieBreakError, TieChain
 from .greedy import greedy
+from .mes import mes
 from .phragmen import phragmen
 from .welfare import max_welfare
-
-# (the MES rule registers itself here: `from .mes import mes` and a "mes" entry below)
 
 Rule = Callable[..., Outcome]
 
 RULES: dict[str, Rule] = {
     "greedy": greedy,
     "max-welfare": max_welfare,
+    "mes": mes,
     "phragmen": phragmen,
 }
 
@@ -122,4 +122,4 @@ def tally(
     return outcome
 
 
-__all__ = ["RULES", "get_rule", "rule_options", "tally", "greedy", "max_welfare", "phragmen"]
+__all__ = ["RULES", "get_rule", "rule_options", "tally", "greedy", "max_welfare", "mes", "phragmen"]

@@ -1,0 +1,248 @@
+"""The Method of Equal Shares (MES), as equalshares.net and the cities that use it define it.
+
+Every voter starts with an equal share of the money: ``B/n``, or an integer per-voter budget
+``b`` during the ``add1`` completion. A project is *affordable* when its supporters together
+still hold at least its cost. Its price ``x`` is the smallest payment per supporter that covers
+the cost when each supporter pays ``min(x, what they have left)``: poorer supporters pay all
+they have. Each step funds the affordable project with the smallest ``rho``, the payment per
+unit of utility, and its supporters pay:
+
+- cost utility (a supporter's utility is the project's cost): ``rho = x / cost``; the
+  smallest ``rho`` is the highest "effective vote count" ``cost / x`` of equalshares.net;
+- cardinality utility (utility 1): ``rho = x``.
+
+Projects with no vote and withdrawn projects are never candidates. Equal ``rho`` is a tie,
+decided by the chain (default ``cost,votes,id``: cheapest, then most votes, then id) and
+recorded. Every decision is exact (integers; rational values compared by cross-multiplying).
+
+Completions:
+
+- ``add1``: run MES with the per-voter budget ``b = floor(B/n)``, ``b+1``, ``b+2``, ... and keep
+  the last outcome costing at most ``B``; stop at the first outcome costing more than ``B``,
+  or at an outcome holding every fundable project. When all fundable projects fit in ``B``
+  together, they are all funded at once. This is the procedure equalshares.net calls "Add1",
+  not pabutools' ``voter_budget_increment=1`` (which starts at ``B/n`` and stops at the first
+  exhaustive outcome). The result is exactly that of the ``+1`` loop, but the loop jumps over
+  ranges of ``b`` on which MES provably takes the same steps (see ``_mes_core``).
+- ``add1u``: ``add1``, then what is left of ``B`` is filled greedily by votes, skipping the
+  projects that no longer fit, ties by the chain.
+
+``compare_greedy`` (Wieliczka's comparison step): greedy by votes within ``B`` gives ``G``;
+each voter compares how many of their approved projects ``G`` and the MES outcome fund; if
+strictly more voters prefer ``G``, the outcome is ``G``; an exact tie keeps MES.
+
+>>> from voting.model import Ballot, Election, Project
+>>> from voting.tiebreak import TieChain
+>>> e = Election(300, {"a": Project("a", 200), "b": Project("b", 100), "c": Project("c", 100)},
+...              [Ballot("1", ("a",)), Ballot("2", ("a",)), Ballot("3", ("b", "c"))])
+>>> mes(e, tie_break=TieChain.parse("cost,votes,id")).selected
+['a', 'b']
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from math import floor
+
+from ..counting import vote_counts
+from ..errors import RuleError
+from ..model import Election, VoteType
+from ..numbers import Amount, normalize
+from ..outcome import Outcome
+from ..tiebreak import TieChain, TieRecord
+from . import _mes_core as core
+
+UTILITIES = ("cost", "cardinality")
+COMPLETIONS = ("none", "add1", "add1u")
+VOTE_TYPES = (VoteType.APPROVAL, VoteType.CHOOSE_1)
+
+
+def mes(
+    election: Election,
+    *,
+    tie_break: TieChain,
+    utility: str = "cost",
+    completion: str = "none",
+    compare_greedy: bool = False,
+) -> Outcome:
+    """Tally *election* with the Method of Equal Shares (see the module docstring)."""
+    if utility not in UTILITIES:
+        raise RuleError(f"rule mes: unknown utility {utility!r}; use one of {', '.join(UTILITIES)}")
+    if completion not in COMPLETIONS:
+        raise RuleError(
+            f"rule mes: unknown completion {completion!r}; use one of {', '.join(COMPLETIONS)}"
+        )
+    vote_type = election.format.vote_type
+    if vote_type not in VOTE_TYPES:
+        raise RuleError(
+            f"rule mes cannot count {VoteType(vote_type).value} ballots; it takes approval and choose-1"
+        )
+    if isinstance(tie_break, str):
+        tie_break = TieChain.parse(tie_break)
+
+    budget = election.budget
+    votes = vote_counts(election)
+    costs = {pid: p.cost for pid, p in election.projects.items()}
+    fundable = [
+        pid for pid, p in election.projects.items() if votes[pid] > 0 and not p.is_withdrawn
+    ]
+    ranked = tie_break.order(fundable, costs, votes)
+    rank_of = {pid: i for i, pid in enumerate(ranked)}
+    n = len(election.ballots)
+    cardinality = utility == "cardinality"
+    details: dict = {}
+    ties: list[TieRecord] = []
+
+    def records(run: core.RunResult, prep: core.Prepared, label: str) -> list[TieRecord]:
+        out = []
+        for step, tied in run.ties:
+            rec = tie_break.decide([prep.cands[k] for k in tied], costs, votes, f"{label} step {step}")
+            out.append(rec)
+        return out
+
+    if n == 0 or not fundable:
+        selected: list[str] = []
+        if completion != "none":
+            details.update(per_voter_budget=None, add1_start=None, add1_steps=0)
+    else:
+        prep = core.prepare([b.projects for b in election.ballots], fundable, costs, rank_of, n)
+        if completion == "none":
+            share = Fraction(budget) / n
+            run = core.run_fast(prep, share.numerator, share.denominator, cardinality=cardinality)
+            selected = [prep.cands[k] for k in run.selected]
+            ties = records(run, prep, "mes")
+            details["per_voter_budget"] = normalize(share)
+        else:
+            selected, ties, add1_details = _add1(prep, budget, n, cardinality, fundable, ranked,
+                                                 records)
+            details.update(add1_details)
+            if completion == "add1u":
+                added, fill_ties = _greedy_fill(
+                    selected, ranked, costs, votes, budget, tie_break, "mes add1u fill"
+                )
+                selected = selected + added
+                ties = ties + fill_ties
+                details["add1u_added"] = added
+
+    if compare_greedy:
+        greedy_sel, greedy_ties = _greedy_fill(
+            [], ranked, costs, votes, budget, tie_break, "mes compare-greedy"
+        )
+        prefer_greedy, prefer_mes = _preferences(election, set(greedy_sel), set(selected))
+        kept = "greedy" if prefer_greedy > prefer_mes else "mes"
+        details.update(
+            voters_preferring_greedy=prefer_greedy,
+            voters_preferring_mes=prefer_mes,
+            comparison_kept=kept,
+            mes_selected=list(selected),
+            greedy_selected=list(greedy_sel),
+        )
+        if kept == "greedy":
+            selected = greedy_sel
+            ties = greedy_ties
+
+    total = normalize(sum((costs[p] for p in selected), Fraction(0)))
+    return Outcome(
+        rule="mes",
+        parameters={
+            "utility": utility,
+            "completion": completion,
+            "compare_greedy": compare_greedy,
+            "tie_break": str(tie_break),
+        },
+        budget=budget,
+        selected=selected,
+        total_cost=total,
+        votes=votes,
+        ties=ties,
+        details=details,
+    )
+
+
+def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
+          fundable: list[str], ranked: list[str], records):
+    """The Add1 completion: the outcome of the ``+1`` loop, computed cell by cell."""
+    start = floor(Fraction(budget) / n)
+    cost_of = dict(zip(prep.cands, prep.costs))
+    if sum(prep.costs) <= budget:
+        # Everything fundable fits: no loop (the compute tool and the checker do the same).
+        return list(ranked), [], {"per_voter_budget": None, "add1_start": start, "add1_steps": 0,
+                                  "add1_all_fit": True}
+    m = len(prep.cands)
+    u = start
+    kept_u = None
+    # A parametric run costs more than a plain one but may certify a whole range of b.
+    # Where ranges are one wide (large elections: the order of selection changes with
+    # almost every b), fall back to plain runs and try a parametric one now and then.
+    plain_left = 0
+    plain_burst = 1
+    while True:
+        if plain_left:
+            run = core.run_fast(prep, u, cardinality=cardinality)
+            run.u_hi = u
+            plain_left -= 1
+        else:
+            run = core.run(prep, u, cardinality=cardinality, track=True)
+            if run.u_hi == u:
+                plain_left = plain_burst
+                plain_burst = min(2 * plain_burst, 16)
+            else:
+                plain_burst = 1
+        cost = sum(cost_of[prep.cands[k]] for k in run.selected)
+        if cost > budget:
+            break  # the outcome for kept_u (cost <= B) stands
+        if len(run.selected) == m:
+            kept_u = u  # the +1 loop stops at the first exhaustive outcome
+            break
+        if run.u_hi is None:  # pragma: no cover - a non-exhaustive run cannot stay forever
+            raise AssertionError("MES run valid for every budget but not exhaustive")
+        kept_u = run.u_hi
+        u = run.u_hi + 1
+    assert kept_u is not None  # at floor(B/n) voters hold at most B in all
+    final = core.run_fast(prep, kept_u, cardinality=cardinality)
+    selected = [prep.cands[k] for k in final.selected]
+    return selected, records(final, prep, f"mes b={kept_u}"), {
+        "per_voter_budget": kept_u,
+        "add1_start": start,
+        "add1_steps": kept_u - start,
+    }
+
+
+def _greedy_fill(already: list[str], ranked: list[str], costs: dict, votes: dict,
+                 budget: Amount, chain: TieChain, label: str) -> tuple[list[str], list[TieRecord]]:
+    """Greedy by votes over the fundable projects not in *already*, skipping those that no
+    longer fit; at each step, the projects that fit with the most votes tie, chain decides."""
+    left = budget - sum((costs[p] for p in already), 0)
+    rest = [p for p in ranked if p not in set(already)]  # chain order
+    added: list[str] = []
+    ties: list[TieRecord] = []
+    step = 0
+    while True:
+        fits = [p for p in rest if costs[p] <= left]
+        if not fits:
+            break
+        top = max(votes[p] for p in fits)
+        best = [p for p in fits if votes[p] == top]
+        step += 1
+        chosen = best[0]  # chain order within equal votes
+        if len(best) > 1:
+            rec = chain.decide(best, costs, votes, f"{label} step {step}")
+            assert rec.chosen == chosen
+            ties.append(rec)
+        added.append(chosen)
+        left -= costs[chosen]
+        rest.remove(chosen)
+    return added, ties
+
+
+def _preferences(election: Election, greedy: set[str], mes_set: set[str]) -> tuple[int, int]:
+    """How many voters fund strictly more of their approved projects under greedy, and under MES."""
+    prefer_greedy = prefer_mes = 0
+    for ballot in election.ballots:
+        g = len(greedy.intersection(ballot.projects))
+        m = len(mes_set.intersection(ballot.projects))
+        if g > m:
+            prefer_greedy += 1
+        elif m > g:
+            prefer_mes += 1
+    return prefer_greedy, prefer_mes

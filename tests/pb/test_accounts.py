@@ -32,8 +32,7 @@ def _user(app, email: str) -> User:
 
 
 def test_register_verify_login_logout(app, client):
-    """A new account is registered unverified as a resident, confirmed from the mailed link,
-    logs in (with a new session) and logs out."""
+    """Register, confirm from the mailed link, log in (renewing the session) and log out."""
     response = client.post(
         "/account/register",
         data={"email": " New.Person@Example.COM ", "password": PASSWORD, "password_confirm": PASSWORD},
@@ -61,8 +60,7 @@ def test_register_verify_login_logout(app, client):
 
 
 def test_registering_a_taken_address_reveals_nothing_and_creates_nothing(app, client):
-    """Registering an existing address answers like a new one, creates no account and tells
-    the owner by mail."""
+    """Registering a taken address answers as for a new one, creates nothing and tells the owner by mail."""
     with app.app_context():
         make_user(email="taken@example.com")
     response = client.post(
@@ -117,8 +115,7 @@ def test_login_redirects_only_to_local_next(app, client):
 
 
 def test_password_reset_sets_a_new_password_once(app, client):
-    """The mailed link sets a new password; the old one stops working and the link cannot be
-    used twice."""
+    """The mailed reset link replaces the password once; the old password and a second use fail."""
     with app.app_context():
         make_user(email="a@example.com")
     response = client.post("/account/reset", data={"email": "A@example.com"})
@@ -178,8 +175,7 @@ def test_tampered_tokens_fail(app):
 
 
 def test_tokens_are_single_purpose_and_per_user(app, client):
-    """A verification link does not reset a password (nor the reverse), and a link made for
-    one user is refused for another."""
+    """A link made for one purpose or one user fails for another purpose or user."""
     with app.test_request_context(headers={"Accept-Language": "en"}):
         alice, bob = make_user(), make_user()
         verify = accounts.make_token(alice, VERIFY_EMAIL)
@@ -256,3 +252,11 @@ def test_new_accounts_are_residents_only(app):
         user = accounts.register_user("x@example.com", PASSWORD)
         assert user.has_role(Role.RESIDENT)
         assert not user.has_role(Role.MODERATOR, Role.ADMINISTRATOR, Role.AUDITOR)
+
+
+def test_addresses_with_accented_capitals_register_in_lower_case(app, client):
+    """A non-ASCII address is stored in lower case, agreeing with the database's lower()."""
+    email = "ÅSA.İÖ@Example.COM"
+    response = client.post("/account/register", data={"email": email, "password": PASSWORD, "password_confirm": PASSWORD})
+    assert response.status_code == 302
+    assert _user(app, email.lower()) is not None

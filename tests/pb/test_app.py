@@ -93,8 +93,7 @@ def test_sqlite_connections_enforce_foreign_keys_and_use_wal(tmp_path):
 
 
 def test_security_headers_on_every_response(client):
-    """Pages and error pages carry the CSP (no inline scripts, no framing), nosniff and a
-    referrer policy; development sends no HSTS."""
+    """Pages and error pages carry a CSP without inline scripts or framing, nosniff and a referrer policy, and no HSTS in development."""
     for path in ("/", "/no-such-page"):
         response = client.get(path)
         csp = response.headers["Content-Security-Policy"]

@@ -21,8 +21,7 @@ def _differences(app) -> list:
 
 
 def test_upgrade_of_an_empty_database_to_head_matches_the_models(tmp_path):
-    """Migrating an empty database to head leaves no difference from the models; downgrading
-    to base removes every table and upgrading again gives the same schema."""
+    """An empty database migrated to head equals the models, and survives a downgrade to base and an upgrade again."""
     overrides, drop = fresh_database(tmp_path, "migrations")
     app = create_app("testing", overrides)
     try:

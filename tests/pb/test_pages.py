@@ -78,8 +78,7 @@ def test_money_and_choices_are_checked_by_the_database(app):
 
 
 def test_demo_command_loads_espoo_round_and_accounts(app, runner, client):
-    """`flask pb demo` creates a round over Espoo's seven major areas with proposals and one
-    account per role, prints them, and loads nothing the second time."""
+    """`flask pb demo` loads a round over Espoo's seven areas with proposals and one account per role, only once."""
     result = runner.invoke(args=["pb", "demo"])
     assert result.exit_code == 0, result.output
     assert DEMO_PASSWORD in result.output
@@ -123,8 +122,7 @@ def test_outbox_prints_in_development(capsys):
 
 
 def test_smtp_backend_sends_with_the_configured_server(monkeypatch):
-    """The SMTP backend connects to MAIL_SERVER:MAIL_PORT, uses STARTTLS and login when set,
-    and sends one message with the right headers."""
+    """The SMTP backend uses the configured server, STARTTLS and login, and sends the message with its headers."""
     sent = {}
 
     class FakeSMTP:
@@ -160,8 +158,7 @@ def test_smtp_backend_sends_with_the_configured_server(monkeypatch):
 
 
 def test_mail_is_written_in_the_users_language(app):
-    """A user who prefers Swedish gets the verification mail in Swedish when a catalog has it,
-    and in any case not the Finnish text."""
+    """Mail is written in the recipient's preferred language, not the page's."""
     from pb.services import accounts
 
     with app.test_request_context(headers={"Accept-Language": "fi"}):

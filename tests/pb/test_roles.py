@@ -136,8 +136,7 @@ def test_a_new_role_applies_to_the_existing_session(app, client):
 
 
 def test_create_admin_command_creates_an_administrator(app, runner, client):
-    """`flask pb create-admin EMAIL` creates a verified administrator who can log in, and
-    promotes an existing account without touching its password."""
+    """`flask pb create-admin` creates a verified administrator who can log in, or promotes an existing account."""
     result = runner.invoke(args=["pb", "create-admin", "Boss@Example.com", "--password", PASSWORD])
     assert result.exit_code == 0, result.output
     assert "Created administrator boss@example.com" in result.output

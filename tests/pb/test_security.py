@@ -22,8 +22,7 @@ def _post_rules(app):
 
 
 def test_every_post_without_a_valid_csrf_token_gets_400(app, client):
-    """With CSRF on, a POST to any endpoint without a token, or with a forged one, is refused
-    with 400, logged in or not."""
+    """With CSRF on, every POST endpoint answers 400 to a missing or forged token, logged in or not."""
     app.config["WTF_CSRF_ENABLED"] = True
     with app.app_context():
         admin = make_user(roles=tuple(Role))
@@ -55,8 +54,7 @@ def _login(app, email, password, address="192.0.2.1"):
 
 
 def test_failed_logins_slow_down_per_account(app, clock):
-    """After the free failures each further try on the account must wait, twice as long each
-    time, even with the right password; waiting long enough lets the owner in."""
+    """Past the free failures each try on an account waits twice as long, even with the right password, until the wait is over."""
     free = app.config["LOGIN_ACCOUNT_FREE_FAILURES"]
     base = app.config["LOGIN_ACCOUNT_BASE_DELAY"]
     with app.app_context():
@@ -84,8 +82,7 @@ def test_failed_logins_slow_down_per_account(app, clock):
 
 
 def test_failed_logins_lock_an_address_for_the_window(app, clock):
-    """Too many failures from one address lock it (for any account) until they leave the
-    window; other addresses are not affected."""
+    """Too many failures from one address lock it for the window, for every account, leaving other addresses free."""
     app.config["LOGIN_ADDRESS_MAX_FAILURES"] = 4
     with app.app_context():
         make_user(email="a@example.com")
@@ -100,8 +97,7 @@ def test_failed_logins_lock_an_address_for_the_window(app, clock):
 
 
 def test_throttled_login_page_answers_429_with_a_message(app, client, clock):
-    """Through the login page, a throttled attempt gets 429 and says when to try again, and
-    the attempts are recorded."""
+    """A throttled attempt on the login page gets 429 with a try-again message and is not recorded as an attempt."""
     app.config["LOGIN_ACCOUNT_FREE_FAILURES"] = 2
     with app.app_context():
         make_user(email="a@example.com")
@@ -140,9 +136,7 @@ def _forms(round_id):
 
 @pytest.mark.parametrize("text", HOSTILE_TEXT, ids=range(len(HOSTILE_TEXT)))
 def test_hostile_form_input_gives_form_errors_never_500(app, client, text):
-    """Very long strings, control characters and SQL-looking strings in every field of
-    every form are refused as form errors (or stored verbatim where plain text is fine),
-    never a 500, and leave the tables intact."""
+    """Long, control-character and SQL-looking input in every field of every form gives form errors or verbatim storage, never a 500."""
     with app.app_context():
         user = make_user(email="a@example.com")
         make_round()

@@ -1,0 +1,342 @@
+"""Hypothesis properties of MES: a plain reference implementation, the +1 loop, invariances,
+the add1/add1u characterisations, the parametric engine's ranges, and pabutools 1.2.3."""
+
+from __future__ import annotations
+
+import os
+import random
+from dataclasses import replace
+from fractions import Fraction
+from math import floor
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tests.voting.strategies import elections
+from voting.counting import vote_counts
+from voting.model import Ballot, Election
+from voting.rules import _mes_core as core
+from voting.rules.mes import mes
+from voting.tiebreak import TieChain
+
+CHAINS = ("cost,votes,id", "votes,id", "id-desc", "cost-desc,id")
+small = elections(vote_type=None, max_projects=6, max_voters=10, max_cost=60)
+small_frac = elections(vote_type=None, max_projects=5, max_voters=8, max_cost=40,
+                       with_costs_fractional=True)
+
+
+# --- a deliberately plain reference: one Fraction per voter, every project every step -------
+
+def reference_mes(election: Election, share, chain: TieChain, cardinality: bool = False):
+    """Selected ids in order and the tied sets, by the definition and nothing clever."""
+    votes = vote_counts(election)
+    costs = {p: pr.cost for p, pr in election.projects.items()}
+    key = chain.sort_key(costs, votes)
+    ballots = [set(b.projects) for b in election.ballots]
+    money = [Fraction(share)] * len(ballots)
+    left = [p for p, pr in election.projects.items() if votes[p] and not pr.is_withdrawn]
+    selected, ties = [], []
+    while True:
+        prices = {}
+        for p in left:
+            backers = sorted(money[i] for i, b in enumerate(ballots) if p in b)
+            cost = Fraction(costs[p])
+            if sum(backers) < cost:
+                continue
+            x, paid = Fraction(0), Fraction(0)
+            for j, have in enumerate(backers):
+                x = (cost - paid) / (len(backers) - j)
+                if have >= x:
+                    break
+                paid += have
+            prices[p] = (x if cardinality else (x / cost if cost else Fraction(0)), x)
+        left = [p for p in left if p in prices]
+        if not prices:
+            return selected, ties
+        best = min(r for r, _ in prices.values())
+        tied = [p for p in prices if prices[p][0] == best]
+        chosen = min(tied, key=key)
+        if len(tied) > 1:
+            ties.append(tuple(sorted(tied)))
+        x = prices[chosen][1]
+        for i, b in enumerate(ballots):
+            if chosen in b:
+                money[i] -= min(money[i], x)
+        selected.append(chosen)
+        left.remove(chosen)
+
+
+def reference_add1(election: Election, chain: TieChain, cardinality: bool = False):
+    """The +1 loop exactly as the cities describe it: (selected, b*) or (all, None)."""
+    votes = vote_counts(election)
+    fundable = [p for p, pr in election.projects.items() if votes[p] and not pr.is_withdrawn]
+    cost = lambda sel: sum(election.projects[p].cost for p in sel)  # noqa: E731
+    if cost(fundable) <= election.budget:
+        return sorted(fundable), None
+    b = floor(Fraction(election.budget) / len(election.ballots))
+    kept = None
+    while True:
+        sel, _ = reference_mes(election, b, chain, cardinality)
+        if cost(sel) > election.budget:
+            return kept
+        kept = (sel, b)
+        if len(sel) == len(fundable):
+            return kept
+        b += 1
+
+
+def at_per_voter_budget(election: Election, b) -> Election:
+    """The same election with B = b·n, so that plain MES gives each voter exactly b."""
+    return replace(election, budget=b * len(election.ballots))
+
+
+# --- properties -------------------------------------------------------------------------
+
+@given(small, st.sampled_from(CHAINS), st.booleans())
+def test_plain_mes_equals_the_reference(election, chain_text, cardinality):
+    """Plain MES picks the same projects in the same order, with the same ties, as the reference."""
+    chain = TieChain.parse(chain_text)
+    out = mes(election, tie_break=chain, utility="cardinality" if cardinality else "cost")
+    if not election.ballots:
+        assert out.selected == []
+        return
+    sel, ties = reference_mes(election, Fraction(election.budget) / len(election.ballots), chain,
+                              cardinality)
+    assert out.selected == sel
+    assert [t.tied for t in out.ties] == ties
+    assert all(t.chosen == out.selected[int(t.context.split()[-1]) - 1] for t in out.ties)
+
+
+@given(small_frac, st.booleans())
+def test_plain_mes_equals_the_reference_with_decimal_costs(election, cardinality):
+    """With decimal costs too, plain MES matches the reference exactly."""
+    chain = TieChain.parse("cost,votes,id")
+    out = mes(election, tie_break=chain, utility="cardinality" if cardinality else "cost")
+    if election.ballots:
+        share = Fraction(election.budget) / len(election.ballots)
+        assert out.selected == reference_mes(election, share, chain, cardinality)[0]
+
+
+@settings(max_examples=60)
+@given(small, st.sampled_from(CHAINS), st.booleans())
+def test_add1_equals_the_plus_one_loop(election, chain_text, cardinality):
+    """add1 (which jumps over ranges of b) gives exactly the outcome of the plain +1 loop."""
+    if not election.ballots:
+        return
+    chain = TieChain.parse(chain_text)
+    out = mes(election, tie_break=chain, completion="add1",
+              utility="cardinality" if cardinality else "cost")
+    expected = reference_add1(election, chain, cardinality)
+    if expected[1] is None:
+        assert sorted(out.selected) == expected[0] and out.details["per_voter_budget"] is None
+    else:
+        assert (out.selected, out.details["per_voter_budget"]) == expected
+
+
+@given(small)
+def test_add1_is_mes_at_the_last_budget_that_fits(election):
+    """add1's outcome is MES at an integer b* ≥ floor(B/n) costing ≤ B, and MES at b*+1 costs
+    more than B, or b* already funds every voted project."""
+    chain = TieChain.parse("cost,votes,id")
+    out = mes(election, tie_break=chain, completion="add1")
+    assert out.total_cost <= election.budget
+    b = out.details["per_voter_budget"]
+    if b is None:  # nothing voted, or everything voted fits at once
+        voted = [p for p, v in out.votes.items() if v]
+        assert sorted(out.selected) == sorted(voted)
+        assert sum(election.projects[p].cost for p in voted) <= election.budget
+        return
+    assert b >= floor(Fraction(election.budget) / len(election.ballots))
+    assert mes(at_per_voter_budget(election, b), tie_break=chain).selected == out.selected
+    voted = {p for p, v in out.votes.items() if v}
+    if set(out.selected) != voted:
+        after = mes(at_per_voter_budget(election, b + 1), tie_break=chain)
+        assert after.total_cost > election.budget
+
+
+@given(small)
+def test_add1u_leaves_nothing_that_fits(election):
+    """add1u extends add1's outcome, stays within B and leaves no voted project that fits."""
+    chain = TieChain.parse("cost,votes,id")
+    add1 = mes(election, tie_break=chain, completion="add1")
+    out = mes(election, tie_break=chain, completion="add1u")
+    assert out.selected[: len(add1.selected)] == add1.selected
+    assert out.total_cost <= election.budget
+    left = election.budget - out.total_cost
+    for pid, project in election.projects.items():
+        if pid not in out.selected and out.votes[pid] and not project.is_withdrawn:
+            assert project.cost > left
+
+
+@given(small, st.sampled_from(("none", "add1", "add1u")), st.booleans(), st.booleans())
+def test_budget_never_exceeded(election, completion, compare, cardinality):
+    """No completion, comparison or utility ever spends more than the budget."""
+    out = mes(election, tie_break=TieChain.parse("cost,votes,id"), completion=completion,
+              compare_greedy=compare, utility="cardinality" if cardinality else "cost")
+    assert out.total_cost == sum((election.projects[p].cost for p in out.selected), 0)
+    assert out.total_cost <= election.budget
+    assert len(set(out.selected)) == len(out.selected)
+    assert all(out.votes[p] > 0 for p in out.selected)
+
+
+@given(small, st.sampled_from(("none", "add1", "add1u")), st.booleans(), st.randoms())
+def test_independent_of_ballot_order_and_voter_ids(election, completion, compare, rnd):
+    """Shuffling the ballots and renaming the voters changes nothing in the outcome's JSON."""
+    chain = TieChain.parse("cost,votes,id")
+    ballots = list(election.ballots)
+    rnd.shuffle(ballots)
+    renamed = [Ballot(f"v{i}", b.projects) for i, b in enumerate(ballots)]
+    other = replace(election, ballots=renamed)
+    a = mes(election, tie_break=chain, completion=completion, compare_greedy=compare)
+    b = mes(other, tie_break=chain, completion=completion, compare_greedy=compare)
+    assert a.to_json() == b.to_json()
+
+
+@given(small)
+def test_comparison_step_follows_the_voter_counts(election):
+    """The comparison keeps greedy exactly when strictly more voters fund more of their
+    approved projects under greedy than under MES (counted here independently)."""
+    chain = TieChain.parse("cost,votes,id")
+    plain = mes(election, tie_break=chain)
+    out = mes(election, tie_break=chain, compare_greedy=True)
+    greedy = out.details["greedy_selected"]
+    g = sum(len(set(greedy) & set(b.projects)) > len(set(plain.selected) & set(b.projects))
+            for b in election.ballots)
+    m = sum(len(set(greedy) & set(b.projects)) < len(set(plain.selected) & set(b.projects))
+            for b in election.ballots)
+    assert (out.details["voters_preferring_greedy"], out.details["voters_preferring_mes"]) == (g, m)
+    assert out.selected == (greedy if g > m else plain.selected)
+    assert out.details["comparison_kept"] == ("greedy" if g > m else "mes")
+
+
+@given(small, st.integers(0, 40), st.booleans())
+def test_parametric_range_is_exact(election, u, cardinality):
+    """A parametric run at b = u reports a range [u, u_hi] over which plain MES takes the same
+    steps (checked at every integer up to u + 25), and the fast engine agrees with both."""
+    votes = vote_counts(election)
+    costs = {p: pr.cost for p, pr in election.projects.items()}
+    fundable = [p for p in election.projects if votes[p]]
+    if not fundable:
+        return
+    chain = TieChain.parse("cost,votes,id")
+    rank = {p: i for i, p in enumerate(chain.order(fundable, costs, votes))}
+    prep = core.prepare([b.projects for b in election.ballots], fundable, costs, rank,
+                        len(election.ballots))
+    tracked = core.run(prep, u, cardinality=cardinality, track=True)
+    plain = core.run(prep, u, cardinality=cardinality)
+    fast = core.run_fast(prep, u, cardinality=cardinality)
+    assert tracked.selected == plain.selected == fast.selected
+    assert tracked.ties == plain.ties == fast.ties
+    hi = u + 25 if tracked.u_hi is None else min(tracked.u_hi, u + 25)
+    assert hi >= u
+    for v in range(u, hi + 1):
+        assert core.run_fast(prep, v, cardinality=cardinality).selected == tracked.selected
+
+
+# --- pabutools 1.2.3 as an oracle (small generated instances) -----------------------------
+
+def _pabutools():
+    if os.environ.get("CI") == "true":
+        import pabutools  # noqa: F401  (on CI a missing oracle is a failure, not a skip)
+    return pytest.importorskip("pabutools")
+
+
+def _pb_instance(election: Election, budget=None):
+    from gmpy2 import mpq
+    from pabutools.election import ApprovalBallot, ApprovalProfile, Instance
+    from pabutools.election import Project as PBProject
+
+    def q(a):
+        a = Fraction(a)
+        return mpq(a.numerator, a.denominator)
+
+    projects = {pid: PBProject(pid, q(p.cost)) for pid, p in election.projects.items()}
+    inst = Instance(projects.values(), budget_limit=q(election.budget if budget is None else budget))
+    profile = ApprovalProfile([ApprovalBallot([projects[p] for p in b.projects])
+                               for b in election.ballots])
+    return inst, profile
+
+
+def _pb_mes(election, budget=None, cardinality=False):
+    from pabutools.election import Cardinality_Sat, Cost_Sat
+    from pabutools.rules import method_of_equal_shares
+    from pabutools.tiebreaking import TieBreakingRule
+
+    chain = TieBreakingRule(lambda inst, prof, p: (p.cost, -prof.approval_score(p), p.name))
+    inst, profile = _pb_instance(election, budget)
+    out = method_of_equal_shares(inst, profile, sat_class=Cardinality_Sat if cardinality else Cost_Sat,
+                                 tie_breaking=chain)
+    return [p.name for p in out]
+
+
+@settings(max_examples=60)
+@given(elections(vote_type=None, max_projects=6, min_voters=1, max_voters=10, max_cost=60),
+       st.booleans())
+def test_plain_mes_agrees_with_pabutools(election, cardinality):
+    """Plain MES (cost and cardinality utility) equals pabutools' method_of_equal_shares with
+    the tie rule (cost, -approval score, name), selection order included."""
+    _pabutools()
+    out = mes(election, tie_break=TieChain.parse("cost,votes,id"),
+              utility="cardinality" if cardinality else "cost")
+    assert out.selected == _pb_mes(election, cardinality=cardinality)
+
+
+@settings(max_examples=25)
+@given(elections(vote_type=None, max_projects=5, min_voters=1, max_voters=6, max_cost=30))
+def test_add1_agrees_with_the_pabutools_loop(election):
+    """add1 equals the pabutools loop: for b = floor(B/n), b+1, ... run MES with budget b·n and
+    keep the last outcome costing at most B; stop when one costs more or funds every voted
+    project (and skip the loop when all voted projects fit)."""
+    _pabutools()
+    out = mes(election, tie_break=TieChain.parse("cost,votes,id"), completion="add1")
+    votes = vote_counts(election)
+    voted = {p for p in election.projects if votes[p]}
+    cost = lambda sel: sum(election.projects[p].cost for p in sel)  # noqa: E731
+    if cost(voted) <= election.budget:
+        assert set(out.selected) == voted
+        return
+    n = len(election.ballots)
+    b = floor(Fraction(election.budget) / n)
+    kept = None
+    while True:
+        sel = _pb_mes(election, budget=b * n)
+        if cost(sel) > election.budget:
+            break
+        kept = sel
+        if set(sel) == voted:
+            break
+        b += 1
+    assert out.selected == kept
+
+
+def test_engine_on_random_larger_profiles():
+    """On seeded random profiles of 200 voters the fast engine, the plain engine and the
+    reference agree, and add1 equals the +1 loop of the plain engine."""
+    rnd = random.Random(20261129)
+    chain = TieChain.parse("cost,votes,id")
+    for _ in range(6):
+        pids = [f"p{i}" for i in range(8)]
+        costs = {p: rnd.randint(50, 400) for p in pids}
+        weights = [1 / (i + 1) for i in range(8)]
+        ballots = [Ballot(str(v), tuple(dict.fromkeys(rnd.choices(pids, weights, k=rnd.randint(1, 4)))))
+                   for v in range(200)]
+        from voting.model import Project
+        e = Election(sum(costs.values()) // 2, {p: Project(p, c) for p, c in costs.items()}, ballots)
+        out = mes(e, tie_break=chain)
+        assert out.selected == reference_mes(e, Fraction(e.budget) / 200, chain)[0]
+        add1 = mes(e, tie_break=chain, completion="add1")
+        votes = vote_counts(e)
+        fundable = [p for p in pids if votes[p]]
+        rank = {p: i for i, p in enumerate(chain.order(fundable, costs, votes))}
+        prep = core.prepare([b.projects for b in ballots], fundable, costs, rank, 200)
+        b, kept = e.budget // 200, None
+        while True:
+            sel = [prep.cands[k] for k in core.run(prep, b).selected]
+            if sum(costs[p] for p in sel) > e.budget:
+                break
+            kept = (sel, b)
+            if len(sel) == len(fundable):
+                break
+            b += 1
+        assert (add1.selected, add1.details["per_voter_budget"]) == kept

@@ -32,6 +32,9 @@ class Config:
     DEBUG = False
     TESTING = False
     SECRET_KEY = DEV_SECRET_KEY
+    #: Base of the links in mails (e.g. https://osallistu.example.fi); from the environment.
+    #: Without it links use the request's host, which only development and tests may do.
+    PUBLIC_URL: str | None = None
     #: None means "a SQLite file in the instance folder" (filled in by create_app).
     SQLALCHEMY_DATABASE_URI: str | None = None
     SQLALCHEMY_ENGINE_OPTIONS: dict = {}
@@ -72,6 +75,8 @@ class Config:
     LOGIN_ACCOUNT_FREE_FAILURES = 5
     LOGIN_ACCOUNT_BASE_DELAY = 30
     LOGIN_ADDRESS_MAX_FAILURES = 50
+    #: Seconds a login attempt (email typed, IP address) is kept.
+    LOGIN_ATTEMPT_RETENTION = 24 * 3600
     #: A callable returning the current aware UTC datetime; None is the real clock (tests
     #: replace it to step time without sleeping).
     CLOCK = None
@@ -114,7 +119,8 @@ class TestConfig(Config):
 
 
 class ProductionConfig(Config):
-    """Production: secure cookies, HSTS, SMTP; refuses a development key or no database."""
+    """Production: secure cookies, HSTS, SMTP; refuses a development key, no database or no
+    public https address."""
 
     NAME = "production"
     SESSION_COOKIE_SECURE = True
@@ -125,13 +131,15 @@ class ProductionConfig(Config):
 
     @classmethod
     def problems(cls, config: dict) -> list[str]:
-        """A development or short secret key and a missing database URL are refused."""
+        """A development or short secret key, a missing database URL or PUBLIC_URL are refused."""
         found = []
         key = config.get("SECRET_KEY") or ""
         if key == DEV_SECRET_KEY or len(key) < 32:
             found.append("SECRET_KEY must be set to a random value of at least 32 characters")
         if not config.get("SQLALCHEMY_DATABASE_URI"):
             found.append("DATABASE_URL must be set")
+        if not str(config.get("PUBLIC_URL") or "").startswith("https://"):
+            found.append("PUBLIC_URL must be set to the site's https:// address (used in mailed links)")
         return found
 
 

@@ -38,6 +38,42 @@ class IdConverter(IntegerConverter):
         super().__init__(url_map, min=1, max=2**31 - 1)
 
 
+#: Settings read from environment variables of the same name, with their types.
+ENVIRONMENT_SETTINGS: dict[str, type] = {
+    "SECRET_KEY": str,
+    "PUBLIC_URL": str,
+    "MAIL_SERVER": str,
+    "MAIL_PORT": int,
+    "MAIL_USERNAME": str,
+    "MAIL_PASSWORD": str,
+    "MAIL_SENDER": str,
+    "MAIL_USE_STARTTLS": bool,
+    "MAIL_USE_SSL": bool,
+    "PROXY_FIX_X_FOR": int,
+}
+
+
+def _from_environment(*, testing: bool) -> dict:
+    """The settings given in the environment; tests never take a database from it."""
+    found = {}
+    for name, kind in ENVIRONMENT_SETTINGS.items():
+        raw = os.environ.get(name)
+        if not raw:
+            continue
+        if kind is bool:
+            found[name] = raw.strip().lower() in ("1", "true", "yes", "on")
+        elif kind is int:
+            try:
+                found[name] = int(raw)
+            except ValueError:
+                raise RuntimeError(f"{name}={raw!r} is not a whole number") from None
+        else:
+            found[name] = raw
+    if os.environ.get("DATABASE_URL") and not testing:
+        found["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    return found
+
+
 def _config_class(config: str | type[Config] | None) -> type[Config]:
     if isinstance(config, type):
         return config
@@ -50,7 +86,8 @@ def _config_class(config: str | type[Config] | None) -> type[Config]:
 
 def create_app(config: str | type[Config] | None = None, overrides: Mapping | None = None) -> Flask:
     """Build the app from a config class or name (default: ``PB_CONFIG``, else development),
-    the environment (``SECRET_KEY``, ``DATABASE_URL``) and then ``overrides``."""
+    the environment (``SECRET_KEY``, ``DATABASE_URL``, ``PUBLIC_URL``, ``MAIL_*``) and then
+    ``overrides``."""
     app = Flask(
         __name__,
         template_folder=str(REPO_ROOT / "templates"),
@@ -59,10 +96,7 @@ def create_app(config: str | type[Config] | None = None, overrides: Mapping | No
     )
     config_class = _config_class(config)
     app.config.from_object(config_class)
-    if os.environ.get("SECRET_KEY"):
-        app.config["SECRET_KEY"] = os.environ["SECRET_KEY"]
-    if os.environ.get("DATABASE_URL") and not config_class.TESTING:
-        app.config["SQLALCHEMY_DATABASE_URI"] = os.environ["DATABASE_URL"]
+    app.config.update(_from_environment(testing=config_class.TESTING))
     if overrides:
         app.config.update(overrides)
 
@@ -81,10 +115,10 @@ def create_app(config: str | type[Config] | None = None, overrides: Mapping | No
 
     db.init_app(app)
     migrate.init_app(app, db)
+    auth.init_app(app)  # before CSRF, so that error pages know who is logged in
     csrf.init_app(app)
     security.init_app(app)
     mail.init_app(app)
-    auth.init_app(app)
     _init_languages_and_errors(app)
     app.add_template_global(label)
 

@@ -113,3 +113,10 @@ def _seconds_until(moment: datetime, at: datetime) -> int:
 def record_login_attempt(email: str, address: str, at: datetime, *, is_success: bool) -> None:
     """Add the attempt to the session; the calling service commits."""
     db.session.add(LoginAttempt(email=email[:254], address=address, attempted_at=at, is_success=is_success))
+
+
+def forget_old_login_attempts(at: datetime) -> None:
+    """Delete attempts older than LOGIN_ATTEMPT_RETENTION seconds (they hold IP addresses);
+    the calling service commits."""
+    cutoff = at - timedelta(seconds=max(current_app.config["LOGIN_ATTEMPT_RETENTION"], current_app.config["LOGIN_WINDOW"]))
+    db.session.execute(sa.delete(LoginAttempt).where(LoginAttempt.attempted_at < cutoff))

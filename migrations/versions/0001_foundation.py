@@ -27,6 +27,7 @@ def upgrade():
     )
     op.create_index('ix_login_attempt_address_attempted_at', 'login_attempt', ['address', 'attempted_at'], unique=False)
     op.create_index('ix_login_attempt_email_attempted_at', 'login_attempt', ['email', 'attempted_at'], unique=False)
+    op.create_index('ix_login_attempt_attempted_at', 'login_attempt', ['attempted_at'], unique=False)
     op.create_table('round',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('name_fi', sa.String(length=200), nullable=False),
@@ -120,6 +121,7 @@ def downgrade():
     op.drop_table('area')
     op.drop_table('user_account')
     op.drop_table('round')
+    op.drop_index('ix_login_attempt_attempted_at', table_name='login_attempt')
     op.drop_index('ix_login_attempt_email_attempted_at', table_name='login_attempt')
     op.drop_index('ix_login_attempt_address_attempted_at', table_name='login_attempt')
     op.drop_table('login_attempt')

@@ -83,12 +83,14 @@ class RoleAssignment(db.Model):
 
 
 class LoginAttempt(db.Model):
-    """One login attempt, kept to slow down password guessing per account and per address."""
+    """One login attempt, kept for a day to slow down password guessing per account and per
+    address."""
 
     __tablename__ = "login_attempt"
     __table_args__ = (
         sa.Index("ix_login_attempt_email_attempted_at", "email", "attempted_at"),
         sa.Index("ix_login_attempt_address_attempted_at", "address", "attempted_at"),
+        sa.Index("ix_login_attempt_attempted_at", "attempted_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -153,7 +153,7 @@ def register_user(email: str, password: str, *, preferred_language: str | None =
 
 
 def send_verification_email(user: User) -> None:
-    link = url_for("account.verify_email", token=make_token(user, VERIFY_EMAIL), _external=True)
+    link = _external_url("account.verify_email", token=make_token(user, VERIFY_EMAIL))
     _send(
         user,
         _l("Confirm your email address"),
@@ -173,7 +173,7 @@ def request_password_reset(email: str) -> None:
     user = db.session.scalar(sa.select(User).where(User.email == normalize_email(email)))
     if user is None:
         return
-    link = url_for("account.reset_password", token=make_token(user, RESET_PASSWORD), _external=True)
+    link = _external_url("account.reset_password", token=make_token(user, RESET_PASSWORD))
     _send(
         user,
         _l("Reset your password"),
@@ -201,6 +201,7 @@ def authenticate(email: str, password: str, *, address: str, at: datetime | None
     user = db.session.scalar(sa.select(User).where(User.email == email))
     is_success = _check_password(user, password)
     security.record_login_attempt(email, address, at, is_success=is_success)
+    security.forget_old_login_attempts(at)
     db.session.commit()
     if not is_success:
         raise InvalidLogin(_l("Wrong email or password."))
@@ -218,13 +219,22 @@ def update_profile(user: User, **fields) -> User:
     return user
 
 
+def _external_url(endpoint: str, **values) -> str:
+    """A full link for a mail. With PUBLIC_URL set (required in production) the host comes
+    from it, never from the request's Host header, which an attacker can choose."""
+    public_url = current_app.config.get("PUBLIC_URL")
+    if public_url:
+        return public_url.rstrip("/") + url_for(endpoint, **values)
+    return url_for(endpoint, _external=True, **values)
+
+
 def _send(user: User, subject, body) -> None:
     with force_locale(user.preferred_language or current_app.config["BABEL_DEFAULT_LOCALE"]):
         send_mail(user.email, str(subject), str(body))
 
 
 def _already_registered_body(user: User):
-    link = url_for("account.request_reset", _external=True)
+    link = _external_url("account.request_reset")
     return _l(
         "Someone tried to register with this address, but it already has an account. "
         "If it was you, log in, or choose a new password here:\n\n%(link)s",

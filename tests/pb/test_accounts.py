@@ -260,3 +260,14 @@ def test_addresses_with_accented_capitals_register_in_lower_case(app, client):
     response = client.post("/account/register", data={"email": email, "password": PASSWORD, "password_confirm": PASSWORD})
     assert response.status_code == 302
     assert _user(app, email.lower()) is not None
+
+
+def test_mailed_links_use_public_url_not_the_request_host(app, client):
+    """With PUBLIC_URL set, a reset link points there even when the request names another host."""
+    app.config["PUBLIC_URL"] = "https://pb.example.fi"
+    with app.app_context():
+        make_user(email="a@example.com")
+    client.post("/account/reset", data={"email": "a@example.com"}, headers={"Host": "evil.example"})
+    with app.app_context():
+        body = outbox()[-1].body
+    assert "https://pb.example.fi/account/reset/" in body and "evil.example" not in body

@@ -32,11 +32,23 @@ def test_create_app_reads_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("PB_CONFIG", "production")
     monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
     monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.example/pb")
+    monkeypatch.setenv("PUBLIC_URL", "https://pb.example.fi")
+    monkeypatch.setenv("MAIL_PORT", "587")
+    monkeypatch.setenv("MAIL_USE_STARTTLS", "true")
     app = create_app()
     assert app.config["NAME"] == "production"
     assert app.config["SECRET_KEY"] == GOOD_KEY
     assert app.config["SQLALCHEMY_DATABASE_URI"] == "postgresql+psycopg://u@db.example/pb"
     assert app.config["SESSION_COOKIE_SECURE"] is True
+    assert app.config["PUBLIC_URL"] == "https://pb.example.fi"
+    assert (app.config["MAIL_PORT"], app.config["MAIL_USE_STARTTLS"]) == (587, True)
+
+
+def test_a_malformed_number_in_the_environment_is_refused_clearly(monkeypatch):
+    """A non-numeric MAIL_PORT stops the start with a message naming it."""
+    monkeypatch.setenv("MAIL_PORT", "smtp")
+    with pytest.raises(RuntimeError, match="MAIL_PORT"):
+        create_app("testing")
 
 
 def test_development_defaults_to_sqlite_in_the_instance_folder(monkeypatch, tmp_path):
@@ -50,16 +62,22 @@ def test_development_defaults_to_sqlite_in_the_instance_folder(monkeypatch, tmp_
 
 
 @pytest.mark.parametrize(
-    "key, url, problem",
+    "key, url, public_url, problem",
     [
-        (DEV_SECRET_KEY, "postgresql://u@db/pb", "SECRET_KEY"),
-        ("short", "postgresql://u@db/pb", "SECRET_KEY"),
-        (GOOD_KEY, None, "DATABASE_URL"),
+        (DEV_SECRET_KEY, "postgresql://u@db/pb", "https://pb.example.fi", "SECRET_KEY"),
+        ("short", "postgresql://u@db/pb", "https://pb.example.fi", "SECRET_KEY"),
+        (GOOD_KEY, None, "https://pb.example.fi", "DATABASE_URL"),
+        (GOOD_KEY, "postgresql://u@db/pb", None, "PUBLIC_URL"),
+        (GOOD_KEY, "postgresql://u@db/pb", "http://pb.example.fi", "PUBLIC_URL"),
     ],
 )
-def test_production_refuses_unsafe_settings(monkeypatch, key, url, problem):
-    """Production refuses a development or short secret key and a missing database URL."""
+def test_production_refuses_unsafe_settings(monkeypatch, key, url, public_url, problem):
+    """Production refuses a development or short secret key, no database URL and no https PUBLIC_URL."""
     monkeypatch.setenv("SECRET_KEY", key)
+    if public_url:
+        monkeypatch.setenv("PUBLIC_URL", public_url)
+    else:
+        monkeypatch.delenv("PUBLIC_URL", raising=False)
     if url:
         monkeypatch.setenv("DATABASE_URL", url)
     else:
@@ -108,6 +126,7 @@ def test_production_sends_hsts_and_secure_cookies(monkeypatch, tmp_path):
     """Production responses carry HSTS, and its session cookie is Secure and HttpOnly."""
     monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
+    monkeypatch.setenv("PUBLIC_URL", "https://pb.example.fi")
     app = create_app("production")
     client = app.test_client()
     response = client.get("/no-such-page", base_url="https://localhost")

@@ -110,6 +110,22 @@ def test_throttled_login_page_answers_429_with_a_message(app, client, clock):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginAttempt)) == 2
 
 
+def test_login_attempts_are_forgotten_after_the_retention_period(app, clock):
+    """Attempts (with their IP addresses) older than LOGIN_ATTEMPT_RETENTION are deleted."""
+    with app.app_context():
+        make_user(email="a@example.com")
+    with pytest.raises(InvalidLogin):
+        _login(app, "a@example.com", "guess")
+    clock.advance(seconds=app.config["LOGIN_ATTEMPT_RETENTION"] - 60)
+    _login(app, "a@example.com", PASSWORD)
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(LoginAttempt)) == 2
+    clock.advance(seconds=120)
+    _login(app, "a@example.com", PASSWORD, address="192.0.2.77")
+    with app.app_context():
+        assert db.session.scalars(sa.select(LoginAttempt.address).order_by(LoginAttempt.id)).all() == ["192.0.2.1", "192.0.2.77"]
+
+
 LONG = "x" * 5000
 HOSTILE_TEXT = [
     LONG,

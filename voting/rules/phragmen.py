@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections import deque
 from fractions import Fraction
+from math import lcm
+from itertools import repeat
 
-from ..counting import vote_counts
 from ..errors import RuleError
 from ..model import Election, VoteType
-from ..numbers import Amount
+from ..numbers import Amount, normalize
 from ..outcome import Outcome
 from ..tiebreak import DEFAULT_CHAINS, TieChain, TieRecord
 
@@ -33,8 +35,8 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     >>> e = Election(10, {"a": Project("a", 4), "b": Project("b", 4), "c": Project("c", 6)},
     ...              [Ballot("1", ("a", "c")), Ballot("2", ("a", "c")), Ballot("3", ("b",))])
     >>> out = phragmen(e)
-    >>> out.selected, out.details["stopped_by"]
-    (['a', 'b'], ['c'])
+    >>> out.selected, out.details["loads"], out.details["stopped_by"]
+    (['a', 'b'], {'a': 2, 'b': 4}, ['c'])
     """
     chain = tie_break if tie_break is not None else TieChain.parse(DEFAULT_CHAINS["phragmen"])
     vote_type = VoteType(election.format.vote_type)
@@ -42,7 +44,15 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
         raise RuleError(
             f"rule 'phragmen' cannot count {vote_type.value} ballots; it takes approval and choose-1 ballots"
         )
-    votes = vote_counts(election)
+    # Each project's supporters as a list of ballot positions, then as a bit set.
+    places: dict[str, list[int]] = {pid: [] for pid in election.projects}
+    try:
+        for i, ballot in enumerate(election.ballots):
+            for pid in ballot.projects:
+                places[pid].append(i)
+    except KeyError as exc:
+        raise RuleError(f"a ballot lists project {exc.args[0]!r}, which is not in the election") from None
+    votes = {pid: len(where) for pid, where in places.items()}
     costs = {pid: p.cost for pid, p in election.projects.items()}
     budget = election.budget
     remaining = [
@@ -50,40 +60,46 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
         for pid, p in election.projects.items()
         if votes[pid] > 0 and not p.is_withdrawn and p.cost <= budget
     ]
-    candidate = set(remaining)
+    supporters = {pid: _bit_set(places[pid], len(election.ballots)) for pid in remaining}
 
-    # Voters with the same ballot always carry the same load: count each ballot once.
-    weight_of: dict[frozenset[str], int] = {}
-    for ballot in election.ballots:
-        key = frozenset(pid for pid in ballot.projects if pid in candidate)
-        if key:
-            weight_of[key] = weight_of.get(key, 0) + 1
-    members = [tuple(key) for key in weight_of]
-    weights = list(weight_of.values())
-    groups_of: dict[str, list[int]] = {pid: [] for pid in remaining}
-    for g, group in enumerate(members):
-        for pid in group:
-            groups_of[pid].append(g)
+    # Exact integers: costs are scaled by their common denominator, and loads are numerators
+    # over one common denominator `den`, widened when a new load needs it.
+    scale = 1
+    for amount in [budget, *(costs[pid] for pid in remaining)]:
+        if isinstance(amount, Fraction):
+            scale = lcm(scale, amount.denominator)
+    cost_num = {pid: int(costs[pid] * scale) for pid in remaining}
+    den = 1
+    # Voters who share a load form a class: the supporters of a selected project all move to a
+    # new class with its load. Classes are bit sets over voters; voters never loaded carry 0
+    # and need no class.
+    classes: dict[int, int] = {}  # load numerator over den -> voters carrying that load
+    # A project's new load only grows as voters get loaded, so an old value is a lower bound:
+    # each step recomputes only the projects whose bound could still be the lowest.
+    bound = {pid: Fraction(cost_num[pid], votes[pid]) for pid in remaining}
 
-    # A voter's load is the load of the last selected project they approve (0 before any):
-    # each group points to that step, so one step's update needs only integer counting.
-    step_of = [0] * len(members)
-    step_load: list[Fraction] = [Fraction(0)]
-    supporters_load: dict[str, Fraction] = {pid: Fraction(0) for pid in remaining}
+    def new_load(pid: str) -> Fraction:
+        mine = supporters[pid]
+        carried = 0
+        for load, voters in classes.items():
+            carried += (mine & voters).bit_count() * load
+        return Fraction(cost_num[pid] * den + carried, den * votes[pid])
 
     selected: list[str] = []
-    loads: dict[str, Fraction] = {}
+    loads: dict[str, Amount] = {}
     ties: list[TieRecord] = []
     stopped_by: list[str] = []
     spent: Amount = 0
     while remaining:
         best: Fraction | None = None
         tied: list[str] = []
-        for pid in remaining:
-            new_load = (costs[pid] + supporters_load[pid]) / votes[pid]
-            if best is None or new_load < best:
-                best, tied = new_load, [pid]
-            elif new_load == best:
+        for pid in sorted(remaining, key=bound.__getitem__):
+            if best is not None and bound[pid] > best:
+                break  # this and every later project's load is already above the lowest
+            bound[pid] = exact = new_load(pid)
+            if best is None or exact < best:
+                best, tied = exact, [pid]
+            elif exact == best:
                 tied.append(pid)
         assert best is not None
         too_costly = [pid for pid in tied if spent + costs[pid] > budget]
@@ -96,25 +112,24 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
             chosen = record.chosen
         else:
             chosen = tied[0]
-
-        step = len(step_load)
-        step_load.append(best)
-        moved: dict[int, dict[str, int]] = {}
-        for g in groups_of[chosen]:
-            counts = moved.setdefault(step_of[g], {})
-            w = weights[g]
-            for pid in members[g]:
-                counts[pid] = counts.get(pid, 0) + w
-            step_of[g] = step
-        for old_step, counts in moved.items():
-            rise = best - step_load[old_step]
-            for pid, n in counts.items():
-                supporters_load[pid] += n * rise
-
-        selected.append(chosen)
-        loads[chosen] = best
-        spent += costs[chosen]
         remaining.remove(chosen)
+
+        wider = lcm(den, best.denominator) // den
+        if wider > 1:
+            den *= wider
+            classes = {load * wider: voters for load, voters in classes.items()}
+        loaded = supporters[chosen]
+        kept = {}
+        for load, voters in classes.items():
+            voters &= ~loaded
+            if voters:
+                kept[load] = voters
+        new = best.numerator * (den // best.denominator)
+        kept[new] = kept.get(new, 0) | loaded
+        classes = kept
+        selected.append(chosen)
+        loads[chosen] = normalize(best / scale)
+        spent += costs[chosen]
 
     return Outcome(
         rule="phragmen",
@@ -126,3 +141,14 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
         ties=ties,
         details={"loads": loads, "stopped_by": stopped_by},
     )
+
+
+#: Turns a byte-per-voter array of 0s and 1s into the ASCII digits of a base-2 numeral.
+_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+
+
+def _bit_set(places: list[int], size: int) -> int:
+    """The integer whose bits at *places* are set (the work runs in C: bytearray, translate, int)."""
+    flags = bytearray(size)
+    deque(map(flags.__setitem__, places, repeat(1)), maxlen=0)
+    return int(flags.translate(_DIGITS), 2) if size else 0

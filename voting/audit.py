@@ -1,0 +1,425 @@
+"""``pb-audit BUNDLE [--expect-digest HEX]``: check an audit bundle and recount every pot.
+
+BUNDLE is the bundle zip or the folder it was unpacked into. The command
+
+1. reads ``manifest.json`` and computes the bundle digest (SHA-256 of its canonical bytes),
+   and compares it with ``--expect-digest`` (the digest on the results page) when given;
+2. checks the file set (every listed file present, nothing unlisted, exactly the files the
+   bundle format has for the pots of ``config.json``) and every file's SHA-256;
+3. recounts every pot from ``ballots/<pot>.pb`` with the budget, ballot format, project costs,
+   rule, parameters and tie chain of ``config.json`` (see :mod:`voting.bundle`), and checks
+   that the ``.pb`` META and PROJECTS agree with ``config.json`` and that the CSV and JSON
+   ballot files hold exactly the ballots of the ``.pb``;
+4. compares the recount with ``result.json`` field by field (the number of ballots, then every
+   outcome field; dictionaries such as ``votes`` key by key), and checks ``receipts.txt``.
+
+Output: ``digest <hex>``, one ``pot`` line per pot with the equivalent ``pb-tally`` options,
+then one line ``DIFF <subject> <field>: published X, recounted Y`` per difference, and last
+exactly ``MATCH`` or ``MISMATCH``. The subject is a pot, ``bundle`` (digest and receipt count)
+or a file path (file set, SHA-256, unreadable content). For the ``pb.*`` fields, "published"
+is what ``config.json`` says and "recounted" what the ``.pb`` file says.
+
+Exit status: 0 on MATCH; 1 on any difference; 2, with one line on stderr, when BUNDLE is
+missing, neither a zip nor a folder, an unsafe or damaged zip, or has a missing or malformed
+manifest or an unknown format version.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from typing import Any, Mapping, Sequence
+
+from .bundle import (
+    CONFIG, FORMAT_VERSION, MANIFEST, RECEIPTS, RESULT, BundleError, BundleReadError, config_election,
+    loads_strict, manifest_digest, pb_tally_args, published_outcome, read_bundle, recount_call, safe_path,
+)
+from .errors import VotingError
+from .export import DEMOGRAPHIC_COLUMNS, ExportError, ExportedPot, check_pot_name
+from .model import Election, VoteType
+from .numbers import format_amount
+from .pabulib import FORMAT_KEYS, parse_pb
+from .tiebreak import TieBreakError
+
+PROG = "pb-audit"
+_HEX64 = re.compile(r"[0-9a-f]{64}")
+
+__all__ = ["AuditInputError", "AuditReport", "Diff", "audit_bundle", "audit_files", "main"]
+
+
+class AuditInputError(VotingError):
+    """A bundle that cannot be audited at all: no manifest, a malformed one, another version."""
+
+
+class UsageError(Exception):
+    """Bad command-line usage: exit 2 with one line."""
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, str):
+        text = value
+    elif isinstance(value, bool) or value is None:
+        text = json.dumps(value)
+    elif isinstance(value, int) or type(value).__name__ == "Fraction":
+        text = format_amount(value)
+    else:
+        text = json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return " ".join(text.split()) or '""'
+
+
+@dataclass(frozen=True, slots=True)
+class Diff:
+    """One difference: *subject* is a pot, ``bundle`` or a file path."""
+
+    subject: str
+    field: str
+    published: Any
+    recounted: Any
+
+    def line(self) -> str:
+        return f"DIFF {self.subject} {self.field}: published {_show(self.published)}, recounted {_show(self.recounted)}"
+
+
+@dataclass(slots=True)
+class AuditReport:
+    """What an audit found; ``ok`` when there is no difference."""
+
+    digest: str
+    diffs: list[Diff] = field(default_factory=list)
+    pots: list[tuple[str, int, list[str]]] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.diffs
+
+    def lines(self) -> list[str]:
+        out = [f"digest {self.digest}"]
+        for pot, n, args in self.pots:
+            out.append(f"pot {pot}: {n} ballots; recount: pb-tally ballots/{pot}.pb {' '.join(args)}")
+        out += [d.line() for d in self.diffs]
+        out.append("MATCH" if self.ok else "MISMATCH")
+        return out
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+# --------------------------------------------------------------------------- manifest and files
+
+
+def _read_manifest(files: Mapping[str, bytes]) -> dict[str, str]:
+    if MANIFEST not in files:
+        raise AuditInputError(f"the bundle has no {MANIFEST}")
+    try:
+        manifest = loads_strict(files[MANIFEST])
+    except ValueError as exc:
+        raise AuditInputError(f"{MANIFEST} is malformed: {exc}") from None
+    if not isinstance(manifest, dict) or "format_version" not in manifest:
+        raise AuditInputError(f"{MANIFEST} is malformed: not an object with a format_version")
+    version = manifest["format_version"]
+    if isinstance(version, bool) or version != FORMAT_VERSION:
+        raise AuditInputError(f"{MANIFEST}: unknown format version {version!r}; {PROG} reads version {FORMAT_VERSION}")
+    if set(manifest) != {"format_version", "files"} or not isinstance(manifest["files"], dict):
+        raise AuditInputError(f"{MANIFEST} is malformed: it must hold exactly format_version and files")
+    for path, digest in manifest["files"].items():
+        if not safe_path(path) or path == MANIFEST:
+            raise AuditInputError(f"{MANIFEST} is malformed: it lists the path {path!r}")
+        if not isinstance(digest, str) or not _HEX64.fullmatch(digest):
+            raise AuditInputError(f"{MANIFEST} is malformed: the digest of {path!r} is not 64 lower-case hex digits")
+    return manifest
+
+
+def _check_files(files: Mapping[str, bytes], listed: Mapping[str, str]) -> list[Diff]:
+    diffs = []
+    present = set(files) - {MANIFEST}
+    for path in sorted(present | set(listed)):
+        if path not in present:
+            diffs.append(Diff(path, "file", "(listed in manifest)", "(missing)"))
+        elif path not in listed:
+            diffs.append(Diff(path, "file", "(not in manifest)", "(present)"))
+        else:
+            actual = _sha(files[path])
+            if actual != listed[path]:
+                diffs.append(Diff(path, "sha256", listed[path], actual))
+    return diffs
+
+
+def _json_file(files: Mapping[str, bytes], path: str, diffs: list[Diff]) -> Any:
+    if path not in files:
+        return None
+    try:
+        return loads_strict(files[path])
+    except ValueError as exc:
+        diffs.append(Diff(path, "content", "(JSON)", f"(unreadable: {exc})"))
+        return None
+
+
+# --------------------------------------------------------------------------- comparing
+
+
+def compare(subject: str, prefix: str, published: Any, recounted: Any, diffs: list[Diff]) -> None:
+    """Append a Diff per differing field; dictionaries are compared key by key."""
+    if isinstance(published, dict) and isinstance(recounted, dict):
+        for key in sorted(set(published) | set(recounted), key=str):
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if key not in published:
+                diffs.append(Diff(subject, name, "(absent)", recounted[key]))
+            elif key not in recounted:
+                diffs.append(Diff(subject, name, published[key], "(absent)"))
+            else:
+                compare(subject, name, published[key], recounted[key], diffs)
+    elif type(published) is not type(recounted) or published != recounted:
+        diffs.append(Diff(subject, prefix or "value", published, recounted))
+
+
+def _first_difference(a: bytes, b: bytes) -> tuple[int, str, str]:
+    la, lb = a.decode("utf-8", "replace").split("\n"), b.decode("utf-8", "replace").split("\n")
+    for k in range(max(len(la), len(lb))):
+        x = la[k] if k < len(la) else "(end of file)"
+        y = lb[k] if k < len(lb) else "(end of file)"
+        if x != y:
+            return k + 1, x[:120], y[:120]
+    return 0, "", ""
+
+
+def _check_copies(pot: str, pb: Election, files: Mapping[str, bytes], diffs: list[Diff]) -> None:
+    """The CSV and JSON files must hold exactly the ballots of the .pb, as the export writes them."""
+    columns = tuple(c for c in DEMOGRAPHIC_COLUMNS if c in pb.voter_columns)
+    copy = ExportedPot(pot=pot, election=pb, columns=columns)
+    for suffix, expected in ((".csv", copy.csv_text()), (".json", copy.json_text())):
+        path = f"ballots/{pot}{suffix}"
+        if path not in files:
+            continue
+        data, want = files[path], expected.encode("utf-8")
+        if data != want:
+            line, got, should = _first_difference(data, want)
+            diffs.append(Diff(path, f"line {line}", got, f"{should} (from ballots/{pot}.pb)"))
+
+
+def _check_pb_against_config(pot: str, pb: Election, base: Election, diffs: list[Diff]) -> None:
+    if pb.budget != base.budget:
+        diffs.append(Diff(pot, "pb.budget", base.budget, pb.budget))
+    if VoteType(pb.format.vote_type) != VoteType(base.format.vote_type):
+        diffs.append(Diff(pot, "pb.vote_type", base.format.vote_type.value, pb.format.vote_type.value))
+    for key in FORMAT_KEYS:
+        a, b = getattr(base.format, key), getattr(pb.format, key)
+        if a != b:
+            diffs.append(Diff(pot, f"pb.{key}", "(none)" if a is None else a, "(none)" if b is None else b))
+    for pid in sorted(set(base.projects) | set(pb.projects)):
+        if pid not in pb.projects:
+            diffs.append(Diff(pot, f"pb.project.{pid}", "(listed)", "(absent)"))
+        elif pid not in base.projects:
+            diffs.append(Diff(pot, f"pb.project.{pid}", "(absent)", "(listed)"))
+        elif pb.projects[pid].cost != base.projects[pid].cost:
+            diffs.append(Diff(pot, f"pb.cost.{pid}", base.projects[pid].cost, pb.projects[pid].cost))
+
+
+def _recount_pot(pot: str, conf: Any, files: Mapping[str, bytes], report: AuditReport) -> dict | None:
+    """The recounted ``result.json`` entry of *pot*, or None (with a Diff) when it cannot be made."""
+    diffs = report.diffs
+    path = f"ballots/{pot}.pb"
+    try:
+        base = config_election(conf, f"config.json pot {pot}")
+        rule, chain, params = recount_call(conf, f"config.json pot {pot}")
+        args = pb_tally_args(conf, f"config.json pot {pot}")
+    except BundleError as exc:
+        diffs.append(Diff(pot, "config", "(a pot configuration)", f"(unreadable: {exc})"))
+        return None
+    if path not in files:
+        diffs.append(Diff(pot, "ballots", path, "(missing: not recounted)"))
+        return None
+    try:
+        pb = parse_pb(files[path].decode("utf-8"), source=path)
+    except UnicodeDecodeError as exc:
+        diffs.append(Diff(pot, "ballots", path, f"(not UTF-8 at byte {exc.start}: not recounted)"))
+        return None
+    except VotingError as exc:
+        diffs.append(Diff(pot, "ballots", path, f"(unreadable: {exc}; not recounted)"))
+        return None
+    report.pots.append((pot, len(pb.ballots), args))
+    _check_pb_against_config(pot, pb, base, diffs)
+    _check_copies(pot, pb, files, diffs)
+    for ballot in pb.ballots:
+        unknown = [p for p in ballot.projects if p not in base.projects]
+        if unknown:
+            diffs.append(Diff(pot, "ballots", "(projects of config.json)",
+                              f"(ballot {ballot.voter_id} votes for {unknown[0]}: not recounted)"))
+            return None
+    election = Election(
+        budget=base.budget, projects=base.projects, ballots=pb.ballots, format=base.format,
+        meta=pb.meta, voter_columns=pb.voter_columns, notices=pb.notices,
+    )
+    from .rules import tally
+
+    try:
+        outcome = tally(election, rule, tie_break=chain, **params)
+    except (VotingError, TieBreakError) as exc:
+        diffs.append(Diff(pot, "recount", f"(rule {rule})", f"(refused: {exc})"))
+        return None
+    except Exception as exc:  # noqa: BLE001 - a hostile bundle must give a line, not a traceback
+        diffs.append(Diff(pot, "recount", f"(rule {rule})", f"(failed: {type(exc).__name__}: {exc})"))
+        return None
+    return {"ballots": len(pb.ballots), "outcome": published_outcome(outcome)}
+
+
+def _check_receipts(files: Mapping[str, bytes], counts: list[int], diffs: list[Diff]) -> None:
+    data = files.get(RECEIPTS)
+    if data is None:
+        return
+    try:
+        text = data.decode("ascii")
+    except UnicodeDecodeError:
+        diffs.append(Diff(RECEIPTS, "content", "(hex lines)", "(not ASCII)"))
+        return
+    lines = text.split("\n")
+    if lines and lines[-1] == "":
+        lines.pop()
+    else:
+        diffs.append(Diff(RECEIPTS, "content", "(ends with a newline)", "(no final newline)"))
+    for k, line in enumerate(lines, 1):
+        if not _HEX64.fullmatch(line):
+            diffs.append(Diff(RECEIPTS, f"line {k}", "(a SHA-256 hex digest)", line[:80]))
+            return
+        if k > 1 and lines[k - 2] >= line:
+            diffs.append(Diff(RECEIPTS, f"line {k}", "(sorted, each hash once)", line))
+            return
+    if counts:
+        low, high = max(counts), sum(counts)
+        if not low <= len(lines) <= high:
+            within = f"{low}" if low == high else f"{low} to {high}"
+            diffs.append(Diff("bundle", "receipts", f"{len(lines)} receipts", f"{within} counted ballots"))
+
+
+# --------------------------------------------------------------------------- the audit
+
+
+def audit_files(files: Mapping[str, bytes], expect_digest: str | None = None) -> AuditReport:
+    """Audit a bundle given as path to bytes; AuditInputError when it cannot be audited at all."""
+    manifest = _read_manifest(files)
+    listed = manifest["files"]
+    report = AuditReport(digest=manifest_digest(manifest))
+    diffs = report.diffs
+    if expect_digest is not None and expect_digest.lower() != report.digest:
+        diffs.append(Diff("bundle", "digest", expect_digest.lower(), report.digest))
+    diffs.extend(_check_files(files, listed))
+
+    config = _json_file(files, CONFIG, diffs)
+    result = _json_file(files, RESULT, diffs)
+    pots_conf = config.get("pots") if isinstance(config, dict) else None
+    if config is not None and not isinstance(pots_conf, dict):
+        diffs.append(Diff(CONFIG, "pots", "(an object of pots)", "(absent or not an object)"))
+    pots_result = result.get("pots") if isinstance(result, dict) else None
+    if result is not None and not isinstance(pots_result, dict):
+        diffs.append(Diff(RESULT, "pots", "(an object of pots)", "(absent or not an object)"))
+    for path in (CONFIG, RESULT, RECEIPTS):
+        if path not in listed and path in files:
+            pass  # already reported as present but not in the manifest
+        elif path not in listed:
+            diffs.append(Diff(path, "file", "(not in manifest)", "(required)"))
+
+    counts: list[int] = []
+    if isinstance(pots_conf, dict):
+        expected = {CONFIG, RESULT, RECEIPTS}
+        for pot in pots_conf:
+            expected.update(f"ballots/{pot}{s}" for s in (".pb", ".csv", ".json"))
+        for path in sorted(expected - set(listed) - {CONFIG, RESULT, RECEIPTS}):
+            if path not in files:
+                diffs.append(Diff(path, "file", "(not in manifest)", "(required by config.json)"))
+        for path in sorted(set(listed) - expected):
+            diffs.append(Diff(path, "file", "(listed in manifest)", "(not part of a bundle)"))
+        published = pots_result if isinstance(pots_result, dict) else {}
+        for pot in sorted(set(pots_conf) | set(published)):
+            try:
+                check_pot_name(pot)
+            except ExportError as exc:
+                diffs.append(Diff(CONFIG if pot in pots_conf else RESULT, "pot", "(a pot name)", f"({exc})"))
+                continue
+            if pot not in pots_conf:
+                diffs.append(Diff(pot, "pot", "(in result.json)", "(not in config.json)"))
+                continue
+            recounted = _recount_pot(pot, pots_conf[pot], files, report)
+            if recounted is not None:
+                counts.append(recounted["ballots"])
+            if pots_result is None:
+                continue
+            if pot not in published:
+                diffs.append(Diff(pot, "result", "(absent)", "(recounted)" if recounted else "(not recounted)"))
+            elif recounted is not None:
+                compare(pot, "", published[pot], recounted, diffs)
+        if len(counts) != len(pots_conf):
+            counts = []  # some pot could not be read: no receipt count to check against
+    _check_receipts(files, counts, diffs)
+    return report
+
+
+def audit_bundle(path: str | os.PathLike, expect_digest: str | None = None) -> AuditReport:
+    """Read the bundle at *path* (zip or folder) and audit it."""
+    return audit_files(read_bundle(path), expect_digest)
+
+
+# --------------------------------------------------------------------------- command line
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message: str):  # one line, not the usage block
+        raise UsageError(message)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog=PROG,
+        description="Check an audit bundle's digests and recount every pot. The last line is MATCH or "
+        "MISMATCH; exit 0 on a match, 1 on a difference, 2 when the bundle cannot be read.",
+    )
+    parser.add_argument("bundle", metavar="BUNDLE", help="the bundle zip, or the folder it was unpacked into")
+    parser.add_argument("--expect-digest", metavar="HEX",
+                        help="the bundle digest published on the results page (64 hex digits)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command; returns the exit status."""
+    try:
+        args = build_parser().parse_args(argv)
+        expect = args.expect_digest
+        if expect is not None:
+            expect = expect.strip().lower()
+            if not _HEX64.fullmatch(expect):
+                raise UsageError(f"--expect-digest {args.expect_digest!r} is not 64 hex digits")
+        report = audit_bundle(args.bundle, expect)
+    except (UsageError, BundleReadError, AuditInputError) as exc:
+        _error(str(exc))
+        return 2
+    except KeyboardInterrupt:
+        _error("interrupted")
+        return 130
+    except Exception as exc:  # noqa: BLE001 - one line, never a traceback
+        _error(f"internal error: {type(exc).__name__}: {exc}")
+        return 2
+    try:
+        out = "\n".join(report.lines()) + "\n"
+        try:
+            sys.stdout.write(out)
+        except UnicodeEncodeError:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(out.encode("utf-8"))
+        sys.stdout.flush()
+    except BrokenPipeError:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    return 0 if report.ok else 1
+
+
+def _error(message: str) -> None:
+    sys.stderr.write(f"{PROG}: error: {' '.join(message.split())}\n")
+    sys.stderr.flush()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

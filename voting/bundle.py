@@ -238,7 +238,7 @@ def pb_tally_args(conf: Mapping[str, Any], where: str = "pot") -> list[str]:
 
     >>> pb_tally_args({"rule": "mes", "tie_break": "cost,votes,id",
     ...                "parameters": {"utility": "cost", "completion": "add1", "compare_greedy": False}})
-    ['--rule', 'mes', '--tie-break', 'cost,votes,id', '--utility', 'cost', '--completion', 'add1']
+    ['--rule', 'mes', '--tie-break', 'cost,votes,id', '--completion', 'add1', '--utility', 'cost']
     """
     rule, chain, params = recount_call(conf, where)
     args = ["--rule", rule, "--tie-break", chain]

@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 import voting.rules
 from tests.data import pabulib_file
 from voting import cli
+from voting.numbers import format_amount
 from voting.pabulib import read_pb
 
 SCRIPT = Path(sys.executable).parent / "pb-tally"
@@ -246,3 +248,48 @@ def test_progress_only_on_a_terminal(tmp_path, monkeypatch, capsys):
     assert "reading" in shown and "counting 5 ballots with greedy" in shown and shown.endswith("\r\033[K")
     proc = run(path, "--json")
     assert proc.returncode == 0 and proc.stderr == ""
+
+
+# --------------------------------------------------------------------------- MES files
+
+
+@pytest.mark.parametrize("name", ["Netherlands_Assen_2024.pb", "Poland_Swiecie_2023.pb"])
+def test_equalshares_add1_files_default_to_mes_add1(name):
+    """An equalshares/add1 file with no options is counted with MES, cost utility, add1, giving the official outcome."""
+    path = pabulib_file(name)
+    proc = run(path, "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["rule"] == "mes"
+    assert (data["parameters"]["utility"], data["parameters"]["completion"]) == ("cost", "add1")
+    assert isinstance(data["per_voter_budget"], int)
+    assert set(data["selected"]) == official(path)
+
+
+def test_wieliczka_default_adds_the_comparison_step():
+    """Wieliczka (equalshares/add1-comparison): MES add1 compared with greedy, both voter counts in the JSON."""
+    path = pabulib_file("Poland_Wieliczka_2023_Green_Budget.pb")
+    proc = run(path, "--json")
+    assert proc.returncode == 0, proc.stderr
+    data = json.loads(proc.stdout)
+    assert data["parameters"]["compare_greedy"] is True
+    assert {"voters_preferring_greedy", "voters_preferring_mes"} <= data.keys()
+    assert set(data["selected"]) == official(path)
+
+
+def test_option_overrides_meta_mes_parameter(capsys):
+    """--completion none on an add1 file keeps MES from META but drops the completion."""
+    path = pabulib_file("Netherlands_Assen_2024.pb")
+    code, js, err = run_in_process(capsys, path, "--json", "--completion", "none")
+    assert code == 0, err
+    data = json.loads(js)
+    assert data["rule"] == "mes" and data["parameters"]["completion"] == "none"
+    election = read_pb(path)
+    assert data["per_voter_budget"] == format_amount(Fraction(election.budget, len(election.ballots)))
+
+
+def test_mes_on_cumulative_ballots_exits_2_naming_both(capsys):
+    """MES cannot count Zürich's cumulative ballots: exit 2, one line naming mes and cumulative."""
+    code, out, err = run_in_process(capsys, pabulib_file("Switzerland_Zurich_D10.pb"), "--rule", "mes")
+    assert code == 2 and out == "" and err.count("\n") == 1
+    assert "mes" in err and "cumulative" in err

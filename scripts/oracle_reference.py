@@ -22,7 +22,9 @@ Rules (names as in ``voting.rules``; ``add1`` is MES with the cities' Add1 compl
 - ``add1``: for b = floor(B/n), b+1, ...: MES on a copy of the instance whose budget limit is
   b*n; keep the last outcome costing at most B; stop at the first one costing more than B or
   holding every project with a vote. When every project with a vote fits in B, the answer is
-  all of them and there is no loop.
+  all of them and there is no loop;
+- ``mes-increment1``: pabutools' own iterated MES (``voter_budget_increment=1``), stored only to
+  show that it is not ``add1`` (Wieliczka 2023).
 
 Every rule runs on the instance WITHOUT the projects nobody voted for: pabutools' greedy and
 Phragmén fund such projects when money is left, our engine never does (a deliberate
@@ -58,7 +60,7 @@ FILES = (
     "Netherlands_Amsterdam_309.pb",
     "Poland_Warszawa_2026.pb",
 )
-RULES = ("greedy", "max-welfare", "mes", "phragmen", "add1")
+RULES = ("greedy", "max-welfare", "mes", "phragmen", "add1", "mes-increment1")
 
 TIE_COST_ID = "TieBreakingRule(lambda inst, prof, p: (p.cost, p.name))"
 TIE_MES = "TieBreakingRule(lambda inst, prof, p: (p.cost, -prof.approval_score(p), p.name))"
@@ -285,12 +287,37 @@ def run_add1(data: Loaded, progress=None) -> dict:
     return result
 
 
+def run_mes_increment1(data: Loaded) -> dict:
+    """pabutools' own iterated MES: NOT our add1 (it starts at B/n and stops when exhaustive)."""
+    from pabutools.election import Cost_Sat
+    from pabutools.rules import method_of_equal_shares
+
+    out = method_of_equal_shares(
+        data.instance,
+        data.profile.as_multiprofile(),
+        sat_class=Cost_Sat,
+        voter_budget_increment=1,
+        tie_breaking=tie_mes(),
+    )
+    return {
+        "call": (
+            "method_of_equal_shares(instance, profile.as_multiprofile(), sat_class=Cost_Sat, "
+            "voter_budget_increment=1, tie_breaking=T)"
+        ),
+        "tie_breaking": TIE_MES,
+        "selection_order": _names(out),
+        "winners": sorted(_names(out)),
+        "total_cost": amount_text(_cost(out)),
+    }
+
+
 RUNNERS = {
     "greedy": run_greedy,
     "max-welfare": run_max_welfare,
     "mes": run_mes,
     "phragmen": run_phragmen,
     "add1": run_add1,
+    "mes-increment1": run_mes_increment1,
 }
 
 
@@ -323,7 +350,9 @@ def reference_path(file_name: str, rule: str, directory: Path = REFERENCE_DIR) -
 def write_reference(ref: dict, directory: Path = REFERENCE_DIR) -> Path:
     path = reference_path(ref["file"], ref["rule"], directory)
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(ref, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp = path.with_suffix(".tmp")  # written whole, then renamed: a reader never sees half a file
+    tmp.write_text(json.dumps(ref, indent=1, sort_keys=True, ensure_ascii=False) + "\n", encoding="utf-8")
+    tmp.replace(path)
     return path
 
 

@@ -130,7 +130,7 @@ def profile():
         accounts.update_profile(g.user, **{name: form[name].data for name in accounts.PROFILE_FIELDS})
         flash(_("Your profile is saved."), "success")
         return redirect(url_for("account.profile"))
-    return render_template("account/profile.html", form=form, resend_form=ActionForm())
+    return render_template("account/profile.html", form=form)
 
 
 def _page_language() -> str | None:

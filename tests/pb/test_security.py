@@ -200,3 +200,24 @@ def test_null_byte_in_profile_never_reaches_the_database(app, client):
         log_in(client, make_user(email="a@example.com"))
     response = client.post("/account/profile", data={"school": "Koulu\x00"})
     assert response.status_code == 200 and b"control characters" in response.data
+
+
+def test_pages_with_several_forms_work_with_csrf_and_repeat_no_id(app, client):
+    """With CSRF on, each form on the profile and user pages carries a working token, and no
+    element id appears twice."""
+    app.config["WTF_CSRF_ENABLED"] = True
+    with app.app_context():
+        admin = make_user(roles=(Role.ADMINISTRATOR,), is_verified=False)
+        other = make_user(roles=(Role.RESIDENT, Role.MODERATOR))
+        admin_id, other_id = admin.id, other.id
+    log_in(client, admin_id)
+    for path in ("/account/profile", f"/admin/users/{other_id}"):
+        page = client.get(path).get_data(as_text=True)
+        ids = re.findall(r'\sid="([^"]+)"', page)
+        assert len(ids) == len(set(ids)), path
+        assert page.count('name="csrf_token"') >= 2, path
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page).group(1)
+    response = client.post(f"/admin/users/{other_id}/roles/revoke", data={"role": "moderator", "csrf_token": token})
+    assert response.status_code == 302
+    with app.app_context():
+        assert not db.session.get(User, other_id).has_role(Role.MODERATOR)

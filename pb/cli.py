@@ -60,7 +60,10 @@ def demo_command() -> None:
     """Load the demo round, proposals and accounts (only into a database without rounds)."""
     if current_app.config.get("NAME") == "production":
         raise click.ClickException("refusing to load demo accounts into a production database")
-    accounts = demo.load_demo()
+    try:
+        accounts = demo.load_demo()
+    except (sa.exc.OperationalError, sa.exc.ProgrammingError):
+        raise click.ClickException("the database has no tables yet: run `flask db upgrade` first") from None
     if accounts is None:
         click.echo("The database already has rounds: demo data not loaded.")
         return

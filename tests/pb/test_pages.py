@@ -167,3 +167,12 @@ def test_mail_is_written_in_the_users_language(app):
         assert user_fi and user_sv
         fi_mail, sv_mail = outbox()
         assert fi_mail.subject != sv_mail.subject
+
+
+def test_demo_on_an_unmigrated_database_asks_for_the_migration(tmp_path):
+    """`flask pb demo` before `flask db upgrade` says what to do instead of a traceback."""
+    from pb import create_app
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite3'}"})
+    result = app.test_cli_runner().invoke(args=["pb", "demo"])
+    assert result.exit_code != 0 and "flask db upgrade" in result.output

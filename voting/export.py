@@ -208,7 +208,8 @@ class ExportedPot:
 
     @property
     def has_points(self) -> bool:
-        return any(b.points is not None for b in self.election.ballots)
+        e = self.election
+        return e.format.has_points or any(b.points is not None for b in e.ballots)
 
     def pb_text(self) -> str:
         """The Pabulib file."""
@@ -329,7 +330,7 @@ def export_pot(
     if rule is not None:
         meta.update(pabulib_rule(rule, parameters or {}))
 
-    has_points = any(b.points is not None for b in out_ballots)
+    has_points = election.format.has_points or any(b.points is not None for b in out_ballots)
     vcols = ("voter_id", "vote") + (("points",) if has_points else ()) + columns
     out = Election(
         budget=election.budget, projects=projects, ballots=out_ballots, format=election.format,

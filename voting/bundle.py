@@ -159,6 +159,7 @@ def _format_json(fmt: BallotFormat) -> dict[str, Any]:
 
 def _pot_config(pot: PotExport) -> dict[str, Any]:
     e = pot.election
+    parameters = _full_parameters(pot.rule, pot.parameters)
     try:
         chain = TieChain.parse(DEFAULT_CHAINS[pot.rule] if pot.tie_break is None else pot.tie_break)
     except (TieBreakError, KeyError) as exc:
@@ -169,7 +170,7 @@ def _pot_config(pot: PotExport) -> dict[str, Any]:
         "ballot_format": _format_json(e.format),
         "projects": [{"id": p.id, "cost": p.cost, "name": " ".join(p.name.split())} for p in e.projects.values()],
         "rule": pot.rule,
-        "parameters": _full_parameters(pot.rule, pot.parameters),
+        "parameters": parameters,
         "tie_break": str(chain),
     }
 

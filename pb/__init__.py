@@ -3,7 +3,6 @@ blueprints, error pages and commands together, and does nothing else."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -109,9 +108,9 @@ def create_app(config: str | type[Config] | None = None, overrides: Mapping | No
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.url_map.converters["id"] = IdConverter
 
-    from pb import auth, cli, mail, security
-    from pb.labels import label
+    from pb import auth, cli, errors, i18n, mail, security
     from pb.extensions import csrf, db, migrate
+    from pb.labels import label
 
     db.init_app(app)
     migrate.init_app(app, db)
@@ -119,7 +118,8 @@ def create_app(config: str | type[Config] | None = None, overrides: Mapping | No
     csrf.init_app(app)
     security.init_app(app)
     mail.init_app(app)
-    _init_languages_and_errors(app)
+    i18n.init_app(app)
+    errors.init_app(app)
     app.add_template_global(label)
 
     from pb.account.routes import bp as account_bp
@@ -133,18 +133,3 @@ def create_app(config: str | type[Config] | None = None, overrides: Mapping | No
     cli.init_app(app)
     return app
 
-
-def _init_languages_and_errors(app: Flask) -> None:
-    """Languages and error pages live in ``pb.i18n`` and ``pb.errors``."""
-    if importlib.util.find_spec("pb.i18n") is not None:
-        from pb import i18n
-
-        i18n.init_app(app)
-    else:  # until pb.i18n lands: untranslated English
-        from flask_babel import Babel
-
-        Babel(app)
-    if importlib.util.find_spec("pb.errors") is not None:
-        from pb import errors
-
-        errors.init_app(app)

@@ -145,3 +145,17 @@ def test_request_size_is_limited(app, client):
 def test_out_of_range_ids_are_404_not_database_errors(client, path):
     """Ids outside the database's integer range (or missing rows) answer 404."""
     assert client.get(path).status_code == 404
+
+
+def test_doctest_examples_of_the_foundation_hold():
+    """The examples in the docstrings of pb, pb.security and pb.models.types are correct."""
+    import doctest
+
+    import pb
+    import pb.models.types
+    import pb.security
+
+    for module in (pb, pb.security, pb.models.types):
+        result = doctest.testmod(module)
+        assert result.failed == 0, module.__name__
+    assert doctest.testmod(pb).attempted > 0 and doctest.testmod(pb.security).attempted > 0

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import deque
 from fractions import Fraction
+from heapq import heapify, heappop, heappush
 from math import lcm
 from itertools import repeat
 
@@ -75,28 +76,31 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     # and need no class.
     classes: dict[int, int] = {}  # load numerator over den -> voters carrying that load
     # A project's new load only grows as voters get loaded, so an old value is a lower bound:
-    # each step recomputes only the projects whose bound could still be the lowest.
-    bound = {pid: Fraction(cost_num[pid], votes[pid]) for pid in remaining}
+    # a heap of bounds gives the projects to recompute, lowest first, until the next bound
+    # exceeds the lowest exact load found.
+    bounds = [(_Ratio(cost_num[pid], votes[pid]), pid) for pid in remaining]
+    heapify(bounds)
 
-    def new_load(pid: str) -> Fraction:
+    def new_load(pid: str) -> _Ratio:
         mine = supporters[pid]
         carried = 0
-        for load, voters in classes.items():
-            carried += (mine & voters).bit_count() * load
-        return Fraction(cost_num[pid] * den + carried, den * votes[pid])
+        for level, voters in classes.items():
+            carried += (mine & voters).bit_count() * level
+        return _Ratio(cost_num[pid] * den + carried, den * votes[pid])
 
     selected: list[str] = []
     loads: dict[str, Amount] = {}
     ties: list[TieRecord] = []
     stopped_by: list[str] = []
     spent: Amount = 0
-    while remaining:
-        best: Fraction | None = None
+    while bounds:
+        best: _Ratio | None = None
         tied: list[str] = []
-        for pid in sorted(remaining, key=bound.__getitem__):
-            if best is not None and bound[pid] > best:
-                break  # this and every later project's load is already above the lowest
-            bound[pid] = exact = new_load(pid)
+        fresh: list[tuple[_Ratio, str]] = []
+        while bounds and (best is None or bounds[0][0] <= best):
+            pid = heappop(bounds)[1]
+            exact = new_load(pid)
+            fresh.append((exact, pid))
             if best is None or exact < best:
                 best, tied = exact, [pid]
             elif exact == best:
@@ -112,23 +116,26 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
             chosen = record.chosen
         else:
             chosen = tied[0]
-        remaining.remove(chosen)
+        for entry in fresh:
+            if entry[1] != chosen:
+                heappush(bounds, entry)
 
-        wider = lcm(den, best.denominator) // den
+        load = Fraction(best.num, best.den)
+        wider = lcm(den, load.denominator) // den
         if wider > 1:
             den *= wider
-            classes = {load * wider: voters for load, voters in classes.items()}
+            classes = {level * wider: voters for level, voters in classes.items()}
         loaded = supporters[chosen]
         kept = {}
-        for load, voters in classes.items():
+        for level, voters in classes.items():
             voters &= ~loaded
             if voters:
-                kept[load] = voters
-        new = best.numerator * (den // best.denominator)
+                kept[level] = voters
+        new = load.numerator * (den // load.denominator)
         kept[new] = kept.get(new, 0) | loaded
         classes = kept
         selected.append(chosen)
-        loads[chosen] = normalize(best / scale)
+        loads[chosen] = normalize(load / scale)
         spent += costs[chosen]
 
     return Outcome(
@@ -141,6 +148,27 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
         ties=ties,
         details={"loads": loads, "stopped_by": stopped_by},
     )
+
+
+class _Ratio:
+    """An exact positive ratio compared by cross-multiplication (far cheaper than Fraction,
+    which would reduce by the gcd each time)."""
+
+    __slots__ = ("num", "den")
+
+    def __init__(self, num: int, den: int):
+        self.num, self.den = num, den
+
+    def __lt__(self, other: "_Ratio") -> bool:
+        return self.num * other.den < other.num * self.den
+
+    def __le__(self, other: "_Ratio") -> bool:
+        return self.num * other.den <= other.num * self.den
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Ratio) and self.num * other.den == other.num * self.den
+
+    __hash__ = None  # type: ignore[assignment]
 
 
 #: Turns a byte-per-voter array of 0s and 1s into the ASCII digits of a base-2 numeral.

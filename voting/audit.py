@@ -40,7 +40,7 @@ from .bundle import (
     loads_strict, manifest_digest, pb_tally_args, published_outcome, read_bundle, recount_call, safe_path,
 )
 from .errors import VotingError
-from .export import DEMOGRAPHIC_COLUMNS, ExportError, ExportedPot, check_pot_name
+from .export import DEMOGRAPHIC_COLUMNS, ExportError, ExportedPot, check_pot_name, pabulib_rule
 from .model import Election, VoteType
 from .numbers import format_amount
 from .pabulib import FORMAT_KEYS, parse_pb
@@ -202,7 +202,11 @@ def _check_copies(pot: str, pb: Election, files: Mapping[str, bytes], diffs: lis
             diffs.append(Diff(path, f"line {line}", got, f"{should} (from ballots/{pot}.pb)"))
 
 
-def _check_pb_against_config(pot: str, pb: Election, base: Election, diffs: list[Diff]) -> None:
+def _check_pb_against_config(pot: str, pb: Election, base: Election, rule_meta: dict[str, str],
+                             diffs: list[Diff]) -> None:
+    for key in ("rule", "min_project_score_threshold"):
+        if pb.meta.get(key) != rule_meta.get(key):
+            diffs.append(Diff(pot, f"pb.{key}", rule_meta.get(key, "(none)"), pb.meta.get(key, "(none)")))
     if pb.budget != base.budget:
         diffs.append(Diff(pot, "pb.budget", base.budget, pb.budget))
     if VoteType(pb.format.vote_type) != VoteType(base.format.vote_type):
@@ -243,7 +247,7 @@ def _recount_pot(pot: str, conf: Any, files: Mapping[str, bytes], report: AuditR
         diffs.append(Diff(pot, "ballots", path, f"(unreadable: {exc}; not recounted)"))
         return None
     report.pots.append((pot, len(pb.ballots), args))
-    _check_pb_against_config(pot, pb, base, diffs)
+    _check_pb_against_config(pot, pb, base, pabulib_rule(rule, params), diffs)
     _check_copies(pot, pb, files, diffs)
     for ballot in pb.ballots:
         unknown = [p for p in ballot.projects if p not in base.projects]

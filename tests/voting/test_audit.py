@@ -343,3 +343,32 @@ def test_no_arguments_is_a_usage_error(capsys):
     """pb-audit without BUNDLE exits 2 with one line."""
     code, lines, err = cli(capsys)
     assert code == 2 and lines == [] and len(err.splitlines()) == 1
+
+
+def test_pb_meta_that_disagrees_with_config_is_reported(files):
+    """A .pb whose META rule or budget was edited (copies and manifest resealed) is reported as pb.* fields."""
+    text = files["ballots/wesola.pb"].decode()
+    edited = text.replace("\nrule;greedy\n", "\nrule;equalshares/add1\n").replace("\nbudget;51195\n", "\nbudget;60000\n")
+    assert edited != text
+    diffs = audit(resealed(dict(files, **{"ballots/wesola.pb": edited.encode()})))
+    assert "DIFF wesola pb.rule: published greedy, recounted equalshares/add1" in diffs
+    assert "DIFF wesola pb.budget: published 51195, recounted 60000" in diffs
+
+
+def test_bundle_with_demographics_matches_and_detects_edited_demographics():
+    """Demographic columns travel in all three ballot files, audit clean, and an edited cell is reported."""
+    from tests.voting.test_bundle import round_pots
+    from voting.export import Demographics
+
+    pot = round_pots()[0]
+    demo = [Demographics(age_band="13-15" if k % 3 else "16-18", channel=("online", "code", "paper")[k % 3])
+            for k in range(len(pot.election.ballots))]
+    pot = PotExport(pot.pot, pot.election, pot.rule, pot.parameters, pot.tie_break, pot.result, demographics=demo)
+    files = build_bundle([pot], {}, ["%064x" % k for k in range(84)], min_group_size=5, rng=random.Random(3))
+    assert b"age_band" in files["ballots/assen.pb"] and b"channel" in files["ballots/assen.json"]
+    assert audit(files) == []
+    csv_lines = files["ballots/assen.csv"].decode().split("\n")
+    csv_lines[1] = csv_lines[1].replace("online", "paper") if "online" in csv_lines[1] else csv_lines[1].replace(
+        "paper", "online").replace("code", "online")
+    diffs = audit(resealed(dict(files, **{"ballots/assen.csv": "\n".join(csv_lines).encode()})))
+    assert any(d.startswith("DIFF ballots/assen.csv line 2:") for d in diffs)

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-from collections import deque
 from fractions import Fraction
 from heapq import heapify, heappop, heappush
 from math import lcm
-from itertools import repeat
 
 from ..errors import RuleError
 from ..model import Election, VoteType
@@ -45,15 +43,16 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
         raise RuleError(
             f"rule 'phragmen' cannot count {vote_type.value} ballots; it takes approval and choose-1 ballots"
         )
-    # Each project's supporters as a list of ballot positions, then as a bit set.
-    places: dict[str, list[int]] = {pid: [] for pid in election.projects}
+    # Each project's supporters as one byte per ballot, then as a bit set.
+    size = len(election.ballots)
+    flags = {pid: bytearray(size) for pid in election.projects}
     try:
         for i, ballot in enumerate(election.ballots):
             for pid in ballot.projects:
-                places[pid].append(i)
+                flags[pid][i] = 1
     except KeyError as exc:
         raise RuleError(f"a ballot lists project {exc.args[0]!r}, which is not in the election") from None
-    votes = {pid: len(where) for pid, where in places.items()}
+    votes = {pid: row.count(1) for pid, row in flags.items()}
     costs = {pid: p.cost for pid, p in election.projects.items()}
     budget = election.budget
     remaining = [
@@ -61,7 +60,8 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
         for pid, p in election.projects.items()
         if votes[pid] > 0 and not p.is_withdrawn and p.cost <= budget
     ]
-    supporters = {pid: _bit_set(places[pid], len(election.ballots)) for pid in remaining}
+    supporters = {pid: int(flags[pid].translate(_DIGITS), 2) if size else 0 for pid in remaining}
+    del flags
 
     # Exact integers: costs are scaled by their common denominator, and loads are numerators
     # over one common denominator `den`, widened when a new load needs it.
@@ -173,10 +173,3 @@ class _Ratio:
 
 #: Turns a byte-per-voter array of 0s and 1s into the ASCII digits of a base-2 numeral.
 _DIGITS = bytes.maketrans(b"\x00\x01", b"01")
-
-
-def _bit_set(places: list[int], size: int) -> int:
-    """The integer whose bits at *places* are set (the work runs in C: bytearray, translate, int)."""
-    flags = bytearray(size)
-    deque(map(flags.__setitem__, places, repeat(1)), maxlen=0)
-    return int(flags.translate(_DIGITS), 2) if size else 0

@@ -24,7 +24,10 @@ Rules (names as in ``voting.rules``; ``add1`` is MES with the cities' Add1 compl
   holding every project with a vote. When every project with a vote fits in B, the answer is
   all of them and there is no loop;
 - ``mes-increment1``: pabutools' own iterated MES (``voter_budget_increment=1``), stored only to
-  show that it is not ``add1`` (Wieliczka 2023).
+  show that it is not ``add1`` (Wieliczka 2023);
+- ``add1-bracket`` (needs ``--per-voter-budget b``): MES at b and at b+1 only, for a file whose
+  full add1 loop is too slow in pabutools (Warsaw 2026: about 40 s per step, 186 steps). It is
+  a weaker check than ``add1``: the steps below b are not run.
 
 Every rule runs on the instance WITHOUT the projects nobody voted for: pabutools' greedy and
 Phragmén fund such projects when money is left, our engine never does (a deliberate
@@ -60,7 +63,7 @@ FILES = (
     "Netherlands_Amsterdam_309.pb",
     "Poland_Warszawa_2026.pb",
 )
-RULES = ("greedy", "max-welfare", "mes", "phragmen", "add1", "mes-increment1")
+RULES = ("greedy", "max-welfare", "mes", "phragmen", "add1", "mes-increment1", "add1-bracket")
 
 TIE_COST_ID = "TieBreakingRule(lambda inst, prof, p: (p.cost, p.name))"
 TIE_MES = "TieBreakingRule(lambda inst, prof, p: (p.cost, -prof.approval_score(p), p.name))"
@@ -311,6 +314,39 @@ def run_mes_increment1(data: Loaded) -> dict:
     }
 
 
+def run_add1_bracket(data: Loaded, per_voter_budget: int) -> dict:
+    """Only the last two steps of add1, at a given b and b+1: for a file where the full loop
+    takes too long in pabutools. It shows that MES at b costs at most B and MES at b+1 more;
+    it does NOT check the steps below b (the full ``add1`` reference does)."""
+    from pabutools.election import Instance
+    from pabutools.rules import method_of_equal_shares
+
+    n = data.profile.num_ballots()
+    sat_profile = data.cost_sat_profile()
+    runs = []
+    for b in (per_voter_budget, per_voter_budget + 1):
+        out = method_of_equal_shares(
+            Instance(data.instance, budget_limit=b * n), data.profile, sat_profile=sat_profile, tie_breaking=tie_mes()
+        )
+        runs.append(out)
+    at_b, above = runs
+    return {
+        "call": (
+            "for b in (b*, b*+1): method_of_equal_shares(Instance(instance, budget_limit=b*n), profile, "
+            "sat_profile=profile.as_sat_profile(Cost_Sat), tie_breaking=T); b* given on the command line"
+        ),
+        "tie_breaking": TIE_MES,
+        "voters": n,
+        "start_per_voter_budget": math.floor(exact(data.budget) / n),
+        "per_voter_budget": per_voter_budget,
+        "selection_order": _names(at_b),
+        "winners": sorted(_names(at_b)),
+        "total_cost": amount_text(_cost(at_b)),
+        "next_winners": sorted(_names(above)),
+        "next_total_cost": amount_text(_cost(above)),
+    }
+
+
 RUNNERS = {
     "greedy": run_greedy,
     "max-welfare": run_max_welfare,
@@ -318,6 +354,7 @@ RUNNERS = {
     "phragmen": run_phragmen,
     "add1": run_add1,
     "mes-increment1": run_mes_increment1,
+    "add1-bracket": run_add1_bracket,
 }
 
 
@@ -363,6 +400,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--out", type=Path, default=REFERENCE_DIR)
     parser.add_argument("--skip-existing", action="store_true", help="keep references already written")
+    parser.add_argument("--per-voter-budget", type=int, help="add1-bracket: the b to check")
     parser.add_argument("--no-unique-check", action="store_true", help="max-welfare: skip the flip check")
     args = parser.parse_args(argv)
     rules = [r.strip() for r in args.rules.split(",") if r.strip()]
@@ -380,6 +418,10 @@ def main(argv: list[str] | None = None) -> int:
             kwargs = {}
             if rule == "max-welfare":
                 kwargs["check_unique"] = not args.no_unique_check
+            if rule == "add1-bracket":
+                if args.per_voter_budget is None:
+                    parser.error("add1-bracket needs --per-voter-budget")
+                kwargs["per_voter_budget"] = args.per_voter_budget
             if rule == "add1":
                 kwargs["progress"] = lambda b, k, c: print(f"  b={b}: {k} projects, cost {c}", file=sys.stderr, flush=True)
             ref = compute(data, rule, **kwargs)

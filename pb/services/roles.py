@@ -17,7 +17,11 @@ def grant_role(user: User, role: Role | str, *, by: User | None = None) -> bool:
     if user.has_role(role):
         return False
     user.roles.append(RoleAssignment(role=role, granted_by_id=by.id if by else None))
-    db.session.commit()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError:  # granted at the same moment by another request
+        db.session.rollback()
+        return False
     return True
 
 

@@ -7,7 +7,7 @@ from fractions import Fraction
 from ..counting import point_scores, vote_counts
 from ..errors import RuleError
 from ..model import Election
-from ..numbers import Amount
+from ..numbers import Amount, normalize
 from ..outcome import Outcome
 from ..tiebreak import DEFAULT_CHAINS, TieChain, TieRecord
 
@@ -72,15 +72,16 @@ def greedy(
         pending = [pid for pid in pending if costs[pid] <= left]
         if not pending:
             break
-        best = pending[0]
-        tied = [pid for pid in pending if score[pid] == score[best]]
+        top = score[pending[0]]
+        tied = [pid for pid in pending if score[pid] == top]
+        chosen = tied[0]
         if len(tied) > 1:
             record = chain.decide(tied, costs, votes, f"greedy step {len(selected) + 1}")
-            assert record.chosen == best
             ties.append(record)
-        selected.append(best)
-        left -= costs[best]
-        pending.pop(0)
+            chosen = record.chosen  # the same as tied[0]: both follow the chain
+        selected.append(chosen)
+        left -= costs[chosen]
+        pending.remove(chosen)
 
     parameters = {"min_score": min_score, "tie_break": str(chain)}
     return Outcome(
@@ -88,7 +89,7 @@ def greedy(
         parameters=parameters,
         budget=election.budget,
         selected=selected,
-        total_cost=election.budget - left,
+        total_cost=normalize(Fraction(election.budget - left)),
         votes=votes,
         score=points,
         ties=ties,

@@ -1,0 +1,22 @@
+"""Round configuration, lifecycle, audit log, ballot projects (owner: rounds helper)
+
+Revision ID: 0002
+Revises: 0001
+
+Placeholder in the fixed chain 0001 → 0002 → 0003 → 0004 → 0005; its owner fills it in place.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+revision = "0002"
+down_revision = "0001"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

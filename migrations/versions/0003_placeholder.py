@@ -1,0 +1,22 @@
+"""Ballots, who-voted records, voting codes, paper ballots (owner: voting helper)
+
+Revision ID: 0003
+Revises: 0002
+
+Placeholder in the fixed chain 0001 → 0002 → 0003 → 0004 → 0005; its owner fills it in place.
+"""
+from alembic import op  # noqa: F401
+import sqlalchemy as sa  # noqa: F401
+
+revision = "0003"
+down_revision = "0002"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    pass
+
+
+def downgrade():
+    pass

@@ -215,9 +215,9 @@ class ExportedPot:
         """The Pabulib file."""
         return write_pb(self.election)
 
-    def _cells(self, b: Ballot) -> list[str]:
+    def _cells(self, b: Ballot, has_points: bool) -> list[str]:
         cells = [b.voter_id, ",".join(b.projects)]
-        if self.has_points:
+        if has_points:
             cells.append(",".join(format_amount(x) for x in b.points or ()))
         cells += [b.extra.get(c, "") for c in self.columns]
         return cells
@@ -230,15 +230,17 @@ class ExportedPot:
         buf = io.StringIO()
         writer = csv.writer(buf, lineterminator="\n")
         writer.writerow(self.csv_header())
+        has_points = self.has_points  # once: it looks at every ballot
         for b in self.election.ballots:
-            writer.writerow(self._cells(b))
+            writer.writerow(self._cells(b, has_points))
         return buf.getvalue()
 
     def json_data(self) -> dict[str, Any]:
         ballots = []
+        has_points = self.has_points
         for b in self.election.ballots:
             row: dict[str, Any] = {"ballot_id": b.voter_id, "vote": list(b.projects)}
-            if self.has_points:
+            if has_points:
                 row["points"] = [json_amount(x) for x in b.points or ()]
             for c in self.columns:
                 row[c] = b.extra.get(c)

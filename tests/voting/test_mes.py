@@ -9,7 +9,7 @@ from fractions import Fraction
 
 import pytest
 
-from voting.errors import RuleError
+from voting.errors import BallotError, RuleError
 from voting.model import Ballot, BallotFormat, Election, Project, VoteType
 from voting.rules import tally
 from voting.rules.mes import mes
@@ -260,3 +260,11 @@ def test_no_ballots_gives_an_empty_outcome():
     e = election(100, {"a": 10}, [])
     for completion in ("none", "add1", "add1u"):
         assert mes(e, tie_break=CHAIN, completion=completion).selected == []
+
+
+def test_vote_for_an_unknown_project_is_a_clear_error():
+    """A ballot naming a project the election does not have is a BallotError naming both."""
+    e = election(30, {"a": 10}, ["a", "a"])
+    e.ballots[1] = Ballot("2", ("a", "zz"))
+    with pytest.raises(BallotError, match=r"voter 2: .*'zz'"):
+        mes(e, tie_break=CHAIN)

@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from math import gcd, lcm
 from operator import mul
-from typing import Sequence
+from typing import Iterable, Sequence
 
 from ..numbers import Amount
 
@@ -37,7 +37,7 @@ class Prepared:
     """An election reduced to what MES needs, computed once and shared by every run.
 
     ``cands`` are the fundable projects (at least one vote, not withdrawn); ``sup[k]`` lists
-    the indices of the voters who approve ``cands[k]``; ``cost_l[k]`` is the cost times ``L``
+    the indices of the ballots that approve ``cands[k]``; ``cost_l[k]`` is the cost times ``L``
     (the common denominator of the costs), an integer; ``rank[k]`` is the position of
     ``cands[k]`` in the tie-break chain's order (lower is preferred).
     """
@@ -52,19 +52,36 @@ class Prepared:
     n_active: int
 
 
-def prepare(ballot_sets: Sequence[Sequence[str]], cands: list[str], costs: dict[str, Amount],
-            rank_of: dict[str, int], n_voters: int) -> Prepared:
-    """Build the supporter lists; voters approving no candidate are left out of them."""
-    index = {pid: k for k, pid in enumerate(cands)}
-    sup: list[list[int]] = [[] for _ in cands]
-    active = 0
-    for ballot in ballot_sets:
-        ks = [index[p] for p in ballot if p in index]
-        if not ks:
-            continue
-        for k in ks:
-            sup[k].append(active)
-        active += 1
+def supporters(ballot_sets: Iterable[Sequence[str]], pids: Iterable[str]) -> dict[str, list[int]]:
+    """For each project id, the indices of the ballots that list it (in ballot order)."""
+    lists: dict[str, list[int]] = {pid: [] for pid in pids}
+    add = {pid: lst.append for pid, lst in lists.items()}
+    i = -1
+    try:
+        for i, ballot in enumerate(ballot_sets):
+            for pid in ballot:
+                add[pid](i)
+    except KeyError as exc:
+        raise UnknownProject(i, exc.args[0]) from None
+    return lists
+
+
+class UnknownProject(LookupError):
+    """Ballot number ``index`` (0-based) lists ``project``, which the election does not have."""
+
+    def __init__(self, index: int, project: str):
+        super().__init__(index, project)
+        self.index = index
+        self.project = project
+
+
+def prepare(ballot_sets: Sequence[Sequence[str]] | None, cands: list[str], costs: dict[str, Amount],
+            rank_of: dict[str, int], n_voters: int,
+            sup_all: dict[str, list[int]] | None = None) -> Prepared:
+    """Gather what every run needs; *sup_all* (from ``supporters``) saves a pass when known."""
+    if sup_all is None:
+        sup_all = supporters(ballot_sets, cands)
+    sup = [sup_all[p] for p in cands]
     L = 1
     for pid in cands:
         c = costs[pid]
@@ -72,7 +89,7 @@ def prepare(ballot_sets: Sequence[Sequence[str]], cands: list[str], costs: dict[
             L = lcm(L, c.denominator)
     cost_l = [int(costs[p] * L) for p in cands]
     return Prepared(cands, [costs[p] for p in cands], cost_l, L, sup,
-                    [rank_of[p] for p in cands], n_voters, active)
+                    [rank_of[p] for p in cands], n_voters, n_voters)
 
 
 @dataclass(slots=True)
@@ -285,27 +302,64 @@ def run(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     return RunResult(selected, ties, None)
 
 
-def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False) -> RunResult:
-    """The same run as ``run(..., track=False)``, tuned for speed.
+#: Bits below the money unit kept by the fixed-point lower bounds of ``run_fast``.
+_BITS = 64
+ZERO = Fraction(0)
 
-    Class values are never rescaled: a value is stored in the money unit of the step that
-    created it and converted on use by a per-step factor (``D_now / D_then``), with C-level
-    ``map`` passes over the classes of one project. Voters who have spent everything are
-    dropped from a project's supporter list once they make up a third of it.
+
+def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False) -> RunResult:
+    """The same run as ``run(..., track=False)``, tuned for large elections.
+
+    Exact values need ever larger integers (the common denominator of the payments grows at
+    every step), so most comparisons are made on fixed-point *lower bounds* instead: a class
+    value ``v`` is kept as an integer ``a`` with ``a <= v * L * 2**64 <= a + err`` (``err``
+    grows by one per payment). Every decision whose outcome the bounds do not settle is
+    taken on exact values (Fractions rebuilt from the chain of payments), and the prices and
+    rho values themselves are always exact. Voters who have spent everything are dropped from
+    a project's supporter list once they make up a third of it.
     """
     L = prep.L
     cost_l = prep.cost_l
     rank = prep.rank
     sups = list(prep.sup)
-    D = L * q
-    values = [0, u * L]  # class 0: voters with nothing left
-    epoch = [0, 0]
-    d_at = [D]
-    factor = [1]
+    shift = _BITS
+    start = Fraction(u * L, q)  # the initial per-voter budget in units of 1/L
+    approx = [0, (u * L << shift) // q]  # class 0: voters with nothing left
+    parent = [0, 0]
+    paid_at = [0, 0]
+    payments: list[Fraction] = [Fraction(0)]  # payments[s] = the price paid at step s
+    exact_memo: dict[int, Fraction] = {0: Fraction(0), 1: start}
+    err = 1
     cls = [1] * prep.n_active
     cls_get = cls.__getitem__
-    val_get = values.__getitem__
-    ep_get = epoch.__getitem__
+    approx_get = approx.__getitem__
+
+    def exact(c: int) -> Fraction:
+        chain = []
+        while c not in exact_memo:
+            chain.append(c)
+            c = parent[c]
+        value = exact_memo[c]
+        for c in reversed(chain):
+            value = value - payments[paid_at[c]]
+            exact_memo[c] = value
+        return value
+
+    def held_by(classes: list[int], weights: list[int]) -> tuple[int, Fraction]:
+        """Total weight and exact money of the given classes: the start budget minus the
+        payments along each class's chain, summed per step (few Fraction operations)."""
+        per_step: dict[int, int] = {}
+        total = 0
+        for c, w in zip(classes, weights):
+            total += w
+            while c > 1:
+                s = paid_at[c]
+                per_step[s] = per_step.get(s, 0) + w
+                c = parent[c]
+        money = start * total
+        for s, w in per_step.items():
+            money -= payments[s] * w
+        return total, money
 
     heap: list[tuple[Fraction, int, int]] = []
     for k, s in enumerate(sups):
@@ -319,87 +373,138 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False) -
     heapq.heapify(heap)
 
     def evaluate(k: int):
+        """None when unaffordable, else [rho_low, rho_high, W, classes, weights, poor, exact]:
+        bounds on rho (equal when no supporter is poor), the number of rich supporters and
+        the poor classes; ``exact`` (filled on demand) is (rho, N), N the part of the cost
+        the rich supporters pay, in units of 1/L."""
         sp = sups[k]
         cnt = Counter(map(cls_get, sp))
         spent = cnt.pop(0, 0)
         if spent * 3 > len(sp):
             sups[k] = [i for i in sp if cls[i]]
-        cs = cost_l[k] * (D // L)
+        cost = cost_l[k]
         if not cnt:
-            return None if cs else (Fraction(0), 0, 1, [], [], [], ())
+            return None if cost else [ZERO, ZERO, 1, [], [], [], (ZERO, ZERO)]
+        cs = cost << shift
         cl = list(cnt)
         ws = list(cnt.values())
-        fac_get = factor.__getitem__
-        vals = list(map(mul, map(val_get, cl), map(fac_get, map(ep_get, cl))))
-        total = sum(map(mul, ws, vals))
-        if total < cs:
-            return None
-        if cs == 0:
-            return (Fraction(0), 0, 1, cl, ws, vals, ())
+        lows = list(map(approx_get, cl))
         n_alive = sum(ws)
+        low_total = sum(map(mul, ws, lows))
+        if low_total < cs:
+            if low_total + n_alive * err < cs:
+                return None
+            if held_by(cl, ws)[1] < cost:
+                return None
+        if cost == 0:
+            return [ZERO, ZERO, 1, cl, ws, [], (ZERO, ZERO)]
         poor: list[int] = []
-        pv = 0
-        if min(vals) * n_alive < cs:
-            pw = 0
-            for j in sorted(range(len(cl)), key=vals.__getitem__):
-                v = vals[j]
-                if v * (n_alive - pw) >= cs - pv:
+        W = n_alive
+        poor_low = 0  # lower bound of the poor supporters' money, units of 2**-64/L
+        poor_w = 0
+        if min(lows) * n_alive < cs:
+            # Poor/rich passes: classes below the price computed with the poor found so far
+            # are certainly poor too (the price only rises); stop when none is left.
+            rest = range(len(cl))
+            while True:
+                top = cs - poor_low  # N * 2**64 lies in [top - err*poor_w, top]
+                x_hi = -(-top // W)
+                x_lo = (top - err * poor_w) // W
+                maybe = [j for j in rest if lows[j] < x_hi]
+                if not maybe:
                     break
-                poor.append(j)
-                pw += ws[j]
-                pv += ws[j] * v
-            n_alive -= pw
-        n0 = cs - pv
-        rho = Fraction(n0, n_alive * (D if cardinality else cs))
-        return rho, n0, n_alive, cl, ws, vals, poor
+                new = [j for j in maybe if lows[j] + err < x_lo]
+                if len(new) < len(maybe):  # too close to call on the bounds: decide exactly
+                    x = (cost - held_by([cl[j] for j in poor], [ws[j] for j in poor])[1]) / W
+                    new += [j for j in maybe if lows[j] + err >= x_lo and exact(cl[j]) < x]
+                if not new:
+                    break
+                new_set = set(new)
+                rest = [j for j in rest if j not in new_set]
+                poor += new
+                for j in new:
+                    W -= ws[j]
+                    poor_w += ws[j]
+                    poor_low += ws[j] * lows[j]
+        den = W * ((L << shift) if cardinality else cs)
+        top = cs - poor_low
+        if not poor:
+            rho = Fraction(top, den)
+            return [rho, rho, W, cl, ws, poor, (rho, Fraction(cost))]
+        return [Fraction(top - err * poor_w, den), Fraction(top, den), W, cl, ws, poor, None]
+
+    def exact_of(ev) -> tuple[Fraction, Fraction]:
+        if ev[6] is None:
+            _, held = held_by([ev[3][j] for j in ev[5]], [ev[4][j] for j in ev[5]])
+            k_cost = ev[7]
+            N = k_cost - held
+            ev[6] = (N / (ev[2] * (L if cardinality else k_cost)), N)
+        return ev[6]
+
+    def evaluated(k: int):
+        ev = evaluate(k)
+        if ev is not None:
+            ev.append(cost_l[k])
+        return ev
 
     selected: list[int] = []
     ties: list[tuple[int, list[int]]] = []
     step = 0
     while heap:
         _, rk, k = heapq.heappop(heap)
-        ev = evaluate(k)
+        ev = evaluated(k)
         if ev is None:
             continue
-        val = ev[0]
-        if heap and (val, rk) > heap[0][:2]:
-            heapq.heappush(heap, (val, rk, k))
-            continue
-        step += 1
+        lo, hi = ev[0], ev[1]
         tied = [k]
-        pending = []
-        while heap and heap[0][0] == val:
-            entry = heapq.heappop(heap)
-            ev2 = evaluate(entry[2])
-            if ev2 is None:
+        if heap and not hi < heap[0][0]:
+            top_key, top_rank = heap[0][0], heap[0][1]
+            if lo > top_key:
+                heapq.heappush(heap, (lo, rk, k))
                 continue
-            if ev2[0] == val:
-                tied.append(entry[2])
-            pending.append((ev2[0], entry[1], entry[2]))
-        for entry in pending:
-            heapq.heappush(heap, entry)
+            val = exact_of(ev)[0]
+            if (val, rk) > (top_key, top_rank):
+                heapq.heappush(heap, (val, rk, k))
+                continue
+            # k is the best; projects whose lower bound equals val may be tied with it.
+            pending = []
+            while heap and heap[0][0] == val:
+                entry = heapq.heappop(heap)
+                ev2 = evaluated(entry[2])
+                if ev2 is None:
+                    continue
+                if ev2[0] <= val <= ev2[1]:
+                    val2 = exact_of(ev2)[0]
+                    if val2 == val:
+                        tied.append(entry[2])
+                else:
+                    val2 = ev2[0] if ev2[0] > val else exact_of(ev2)[0]
+                pending.append((val2, entry[1], entry[2]))
+            for entry in pending:
+                heapq.heappush(heap, entry)
+        step += 1
         if len(tied) > 1:
             ties.append((step, tied))
         selected.append(k)
-        _, n0, W, cl, ws, vals, poor = ev
-        if n0 == 0:
+        _, N = exact_of(ev)
+        W, cl, poor = ev[2], ev[3], ev[5]
+        if N == 0:
             continue  # a free project: nobody pays
-        g = gcd(W, n0)
-        f = W // g
-        x = n0 // g
-        D *= f
-        d_at.append(D)
-        factor[:] = [D // d for d in d_at]
-        now = len(d_at) - 1
+        x = N / W
+        payments.append(x)
+        now = len(payments) - 1
+        x_up = -((-x.numerator << shift) // x.denominator)  # ceil(x * 2**64)
+        err += 1
         trans = {0: 0}
         poor_set = set(poor)
         for j, c in enumerate(cl):
             if j in poor_set:
                 trans[c] = 0
             else:
-                trans[c] = len(values)
-                values.append(vals[j] * f - x)
-                epoch.append(now)
+                trans[c] = len(approx)
+                approx.append(approx[c] - x_up)
+                parent.append(c)
+                paid_at.append(now)
         tget = trans.__getitem__
         for i in sups[k]:
             cls[i] = tget(cls[i])

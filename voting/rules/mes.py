@@ -44,8 +44,7 @@ from __future__ import annotations
 from fractions import Fraction
 from math import floor
 
-from ..counting import vote_counts
-from ..errors import RuleError
+from ..errors import BallotError, RuleError
 from ..model import Election, VoteType
 from ..numbers import Amount, normalize
 from ..outcome import Outcome
@@ -81,7 +80,14 @@ def mes(
         tie_break = TieChain.parse(tie_break)
 
     budget = election.budget
-    votes = vote_counts(election)
+    try:
+        sup_all = core.supporters((b.projects for b in election.ballots), election.projects)
+    except core.UnknownProject as exc:
+        ballot = election.ballots[exc.index]
+        raise BallotError(
+            f"voter {ballot.voter_id}: vote for unknown project {exc.project!r}"
+        ) from None
+    votes = {pid: len(lst) for pid, lst in sup_all.items()}
     costs = {pid: p.cost for pid, p in election.projects.items()}
     fundable = [
         pid for pid, p in election.projects.items() if votes[pid] > 0 and not p.is_withdrawn
@@ -105,7 +111,7 @@ def mes(
         if completion != "none":
             details.update(per_voter_budget=None, add1_start=None, add1_steps=0)
     else:
-        prep = core.prepare([b.projects for b in election.ballots], fundable, costs, rank_of, n)
+        prep = core.prepare(None, fundable, costs, rank_of, n, sup_all)
         if completion == "none":
             share = Fraction(budget) / n
             run = core.run_fast(prep, share.numerator, share.denominator, cardinality=cardinality)

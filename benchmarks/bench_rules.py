@@ -180,6 +180,18 @@ def run_child(engine: str, path: Path, tasks: list[str], timeout: float, max_run
     return run
 
 
+def git_state() -> str:
+    """The commit measured, and whether voting/ differed from it (others may be editing)."""
+    try:
+        head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
+                              text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--", "voting"], cwd=REPO,
+                               capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown (not a git checkout)"
+    return f"commit {head}" + (", with uncommitted changes in voting/" if dirty else ", voting/ as committed")
+
+
 # --- formatting and judging ------------------------------------------------------------------
 
 
@@ -256,6 +268,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"- date: {started:%Y-%m-%d %H:%M} UTC")
     print(f"- machine: {os.cpu_count()} CPUs (nproc), {platform.machine()}, Python {platform.python_version()}")
     print(f"- command: `{shlex.join(['.venv/bin/python', 'benchmarks/bench_rules.py', *(argv if argv is not None else sys.argv[1:])])}`")
+    print(f"- code: {git_state()}")
     print(f"- load average at start: {' '.join(f'{x:.2f}' for x in load_before)}")
     print("- times in seconds, best of 5 runs; `[k]` marks a best of only k runs (repeats stop once a task has "
           "spent 20 s, 3 s for pabutools); rule times are measured in-process after parsing")
@@ -322,7 +335,11 @@ def report(results, voters: int, with_pabutools: bool) -> list[str]:
             r, rtext = ratio(mine, other)
             same = compare(task, mine, other, ours.info) if task != "parse" else "–"
             judged = "–"
-            if other is not None and task != "parse" and mine is not None and mine.best is not None:
+            if other is not None and task != "parse" and (mine is None or mine.best is None):
+                speed_fail.append(f"{name} {task}: ours {secs(mine)}")
+            elif other is not None and other.error:
+                judged = "pabutools error"
+            elif other is not None and task != "parse":
                 slow_enough = other.timeout is not None or (other.best is not None and other.best >= JUDGE_FROM)
                 if slow_enough:
                     judged_count += 1
@@ -363,6 +380,10 @@ def report(results, voters: int, with_pabutools: bool) -> list[str]:
                           + [f"pabutools error: {m}" for m in missing]))
         if unjudged_mismatch:
             print(f"  - winners also differ on unjudged pairs: {', '.join(unjudged_mismatch)}")
+    elif with_pabutools:
+        verdict(None if not speed_fail else False,
+                f"every rule ≥ {MIN_RATIO}× faster than pabutools (no pabutools call took ≥ {JUDGE_FROM:g} s: nothing judged)",
+                "; ".join(speed_fail))
     else:
         verdict(None, f"every rule ≥ {MIN_RATIO}× faster than pabutools (pabutools not run)")
 

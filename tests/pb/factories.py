@@ -83,3 +83,30 @@ def log_in(client, user: User | int) -> None:
         session.clear()
         session["user_id"] = user_id
         session["auth"] = fingerprint
+
+
+def make_project(**overrides) -> "Project":
+    """A ballot project costing 10,000 euros with a Finnish title, in a new area unless one is given."""
+    from pb.models import Project
+
+    values = {"title_fi": f"Hanke {next(_serial)}", "description_fi": "Kuvaus", "cost": 10_000}
+    values.update(overrides)
+    if "area" not in values:
+        values["area"] = make_area(**({"round": values["round"]} if "round" in values else {}))
+    values.setdefault("round", values["area"].round)
+    values.setdefault("position", len(values["area"].projects))
+    project = Project(**values)
+    db.session.add(project)
+    db.session.commit()
+    return project
+
+
+def make_audit_entry(**overrides) -> "AuditLog":
+    """An audit log entry by the system about a round (a new round unless one is given)."""
+    from pb.services import audit_log
+
+    obj = overrides.pop("obj", None) or make_round()
+    entry = audit_log.record(overrides.pop("actor", None), overrides.pop("action", "round.update"), obj,
+                             overrides.pop("before", {"x": 1}), overrides.pop("after", {"x": 2}))
+    db.session.commit()
+    return entry

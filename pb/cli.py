@@ -72,6 +72,20 @@ def demo_command() -> None:
         click.echo(f"  {role.value:14} {email}")
 
 
+@pb_cli.command("advance-phases")
+@_in_english
+def advance_phases_command() -> None:
+    """Move every round into the phases whose dates have passed (run it every minute)."""
+    from pb.services.rounds import advance_due_rounds
+
+    stuck = advance_due_rounds()
+    for round_, problems in stuck:
+        click.echo(f"round {round_.id}: voting could not open: " + " ".join(str(p) for p in problems), err=True)
+    if stuck:
+        raise SystemExit(1)
+    click.echo("Phases are up to date.")
+
+
 def init_app(app: Flask) -> None:
     app.cli.add_command(pb_cli)
 

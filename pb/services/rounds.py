@@ -603,7 +603,7 @@ def area_of_round(round_: Round, area_id: Any) -> Area:
         area_id = int(area_id)
     except (TypeError, ValueError):
         raise ServiceError(_l("Choose an area of this round.")) from None
-    area = db.session.get(Area, area_id)
+    area = db.session.get(Area, area_id) if 0 < area_id < 2**31 else None
     if area is None or area.round_id != round_.id:
         raise ServiceError(_l("Choose an area of this round."))
     return area

@@ -3,6 +3,7 @@
 from pb.models.accounts import LoginAttempt, Role, RoleAssignment, User
 from pb.models.audit import AuditLog
 from pb.models.projects import CATEGORIES, Project, Proposal, ProposalStatus
+from pb.models.results import Confirmation, FollowUpStatus, FollowUpUpdate, PotResult, Publication, TallyRun
 from pb.models.rounds import PHASE_ORDER, Area, BallotKind, Phase, Round, RoundKind
 from pb.models.types import UtcDateTime, utcnow
 from pb.models.voting import (
@@ -18,6 +19,12 @@ from pb.models.voting import (
 )
 
 __all__ = [
+    "Confirmation",
+    "FollowUpStatus",
+    "FollowUpUpdate",
+    "PotResult",
+    "Publication",
+    "TallyRun",
     "Ballot",
     "BallotChannel",
     "BallotChoice",

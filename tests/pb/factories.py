@@ -110,3 +110,45 @@ def make_audit_entry(**overrides) -> "AuditLog":
                              overrides.pop("before", {"x": 1}), overrides.pop("after", {"x": 2}))
     db.session.commit()
     return entry
+
+
+def make_frozen_round(*, areas=(("north", 100_000),), costs=(30_000, 40_000, 50_000), phase=None,
+                      **overrides) -> Round:
+    """A round whose voting has opened (settings frozen, digest recorded), with one project per
+    cost in each (code, budget) area; ``phase`` defaults to voting."""
+    from voting import canonical_json
+
+    from pb.models import Project
+    from pb.services.rounds import config_digest, frozen_config
+
+    round_ = make_round(**overrides)
+    for code, budget in areas:
+        area = Area(round=round_, code=code, name_fi=code.title(), budget=budget, is_citywide=code == "citywide")
+        db.session.add(area)
+        for position, cost in enumerate(costs):
+            db.session.add(Project(round=round_, area=area, title_fi=f"{code} {position + 1}", cost=cost,
+                                   position=position))
+    db.session.flush()
+    config = frozen_config(round_)
+    round_.frozen_config_json = canonical_json(config)
+    round_.config_digest = config_digest(config)
+    from pb import security
+
+    round_.frozen_at = security.now()
+    round_.phase = phase or Phase.VOTING
+    db.session.commit()
+    return round_
+
+
+def make_counted_ballot(area: Area, project_ids, *, is_counted: bool = True, channel: str = "online") -> str:
+    """One pot's ballot row choosing ``project_ids`` (random id, as casting writes it)."""
+    from pb.models import BallotChannel
+    from pb.services.voting import add_ballot
+
+    ballot_id = add_ballot(area.round_id, area.id, list(project_ids), channel=BallotChannel(channel))
+    if not is_counted:
+        from pb.models import Ballot
+
+        db.session.get(Ballot, ballot_id).is_counted = False
+    db.session.commit()
+    return ballot_id

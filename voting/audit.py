@@ -8,8 +8,10 @@ BUNDLE is the bundle zip or the folder it was unpacked into. The command
    bundle format has for the pots of ``config.json``) and every file's SHA-256;
 3. recounts every pot from ``ballots/<pot>.pb`` with the budget, ballot format, project costs,
    rule, parameters and tie chain of ``config.json`` (see :mod:`voting.bundle`), and checks
-   that the ``.pb`` META and PROJECTS agree with ``config.json`` and that the CSV and JSON
-   ballot files hold exactly the ballots of the ``.pb``;
+   that the ``.pb`` META and PROJECTS agree with ``config.json``, that the ``.pb`` is byte for
+   byte what the export writes from ``config.json`` and its own ballots, that the CSV and JSON
+   ballot files hold exactly the ballots of the ``.pb``, and that published demographic groups
+   are no smaller than the pot's ``min_group_size``;
 4. compares the recount with ``result.json`` field by field (the number of ballots, then every
    outcome field; dictionaries such as ``votes`` key by key), and checks ``receipts.txt``.
 
@@ -32,18 +34,22 @@ import json
 import os
 import re
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from .bundle import (
-    CONFIG, FORMAT_VERSION, MANIFEST, RECEIPTS, RESULT, BundleError, BundleReadError, config_election,
+    CONFIG, FORMAT_VERSION, MANIFEST, RECEIPTS, RESULT, BundleError, BundleReadError, config_demographics,
+    config_election, config_meta,
     loads_strict, manifest_digest, pb_tally_args, published_outcome, read_bundle, recount_call, safe_path,
 )
 from .errors import VotingError
-from .export import DEMOGRAPHIC_COLUMNS, ExportError, ExportedPot, check_pot_name, pabulib_rule
+from .export import (
+    ExportError, ExportedPot, check_pot_name, pabulib_rule, pb_election,
+)
 from .model import Election, VoteType
 from .numbers import format_amount
-from .pabulib import FORMAT_KEYS, parse_pb
+from .pabulib import FORMAT_KEYS, parse_pb, write_pb
 from .tiebreak import TieBreakError
 
 PROG = "pb-audit"
@@ -188,9 +194,9 @@ def _first_difference(a: bytes, b: bytes) -> tuple[int, str, str]:
     return 0, "", ""
 
 
-def _check_copies(pot: str, pb: Election, files: Mapping[str, bytes], diffs: list[Diff]) -> None:
+def _check_copies(pot: str, pb: Election, columns: tuple[str, ...], files: Mapping[str, bytes],
+                  diffs: list[Diff]) -> None:
     """The CSV and JSON files must hold exactly the ballots of the .pb, as the export writes them."""
-    columns = tuple(c for c in DEMOGRAPHIC_COLUMNS if c in pb.voter_columns)
     copy = ExportedPot(pot=pot, election=pb, columns=columns)
     for suffix, expected in ((".csv", copy.csv_text()), (".json", copy.json_text())):
         path = f"ballots/{pot}{suffix}"
@@ -200,6 +206,29 @@ def _check_copies(pot: str, pb: Election, files: Mapping[str, bytes], diffs: lis
         if data != want:
             line, got, should = _first_difference(data, want)
             diffs.append(Diff(path, f"line {line}", got, f"{should} (from ballots/{pot}.pb)"))
+
+
+def _check_pb_form(pot: str, pb: Election, expected: Election, data: bytes, diffs: list[Diff]) -> None:
+    """The .pb is exactly what the export writes from config.json and the file's ballots."""
+    canonical = write_pb(expected).encode("utf-8")
+    if canonical != data:
+        line, got, want = _first_difference(data, canonical)
+        diffs.append(Diff(f"ballots/{pot}.pb", f"line {line}", got, f"{want} (written from config.json)"))
+
+
+def _check_groups(pot: str, pb: Election, columns: tuple[str, ...], size: int, diffs: list[Diff]) -> None:
+    """Every published demographic value and combination is shared by at least *size* ballots."""
+    rows = [tuple(b.extra.get(c) for c in columns) for b in pb.ballots]
+    groups = Counter(r for r in rows if any(v is not None for v in r))
+    for i, column in enumerate(columns):
+        for value, n in sorted(Counter(r[i] for r in rows if r[i] is not None).items()):
+            if n < size:
+                diffs.append(Diff(pot, f"demographics.{column}", f"(groups of at least {size})",
+                                  f"({value!r} on {n} ballots)"))
+    for combo, n in sorted(groups.items(), key=lambda kv: [v or "" for v in kv[0]]):
+        if n < size:
+            shown = ",".join(v or "" for v in combo)
+            diffs.append(Diff(pot, "demographics", f"(groups of at least {size})", f"({shown!r} on {n} ballots)"))
 
 
 def _check_pb_against_config(pot: str, pb: Election, base: Election, rule_meta: dict[str, str],
@@ -220,8 +249,11 @@ def _check_pb_against_config(pot: str, pb: Election, base: Election, rule_meta: 
             diffs.append(Diff(pot, f"pb.project.{pid}", "(listed)", "(absent)"))
         elif pid not in base.projects:
             diffs.append(Diff(pot, f"pb.project.{pid}", "(absent)", "(listed)"))
-        elif pb.projects[pid].cost != base.projects[pid].cost:
-            diffs.append(Diff(pot, f"pb.cost.{pid}", base.projects[pid].cost, pb.projects[pid].cost))
+        else:
+            if pb.projects[pid].cost != base.projects[pid].cost:
+                diffs.append(Diff(pot, f"pb.cost.{pid}", base.projects[pid].cost, pb.projects[pid].cost))
+            if pb.projects[pid].name != base.projects[pid].name:
+                diffs.append(Diff(pot, f"pb.name.{pid}", base.projects[pid].name, pb.projects[pid].name))
 
 
 def _recount_pot(pot: str, conf: Any, files: Mapping[str, bytes], report: AuditReport) -> dict | None:
@@ -232,6 +264,8 @@ def _recount_pot(pot: str, conf: Any, files: Mapping[str, bytes], report: AuditR
         base = config_election(conf, f"config.json pot {pot}")
         rule, chain, params = recount_call(conf, f"config.json pot {pot}")
         args = pb_tally_args(conf, f"config.json pot {pot}")
+        pb_meta = config_meta(conf, f"config.json pot {pot}")
+        demo = config_demographics(conf, f"config.json pot {pot}")
     except BundleError as exc:
         diffs.append(Diff(pot, "config", "(a pot configuration)", f"(unreadable: {exc})"))
         return None
@@ -247,8 +281,18 @@ def _recount_pot(pot: str, conf: Any, files: Mapping[str, bytes], report: AuditR
         diffs.append(Diff(pot, "ballots", path, f"(unreadable: {exc}; not recounted)"))
         return None
     report.pots.append((pot, len(pb.ballots), args))
+    columns = demo[0] if demo else ()
+    try:
+        expected = pb_election(base.budget, base.projects, base.format, pb.ballots, meta=pb_meta,
+                               rule=rule, parameters=params, columns=columns)
+    except ExportError as exc:
+        diffs.append(Diff(pot, "config", "(a pot configuration)", f"(unusable: {exc})"))
+    else:
+        _check_pb_form(pot, pb, expected, files[path], diffs)
+    if demo:
+        _check_groups(pot, pb, *demo, diffs)
     _check_pb_against_config(pot, pb, base, pabulib_rule(rule, params), diffs)
-    _check_copies(pot, pb, files, diffs)
+    _check_copies(pot, pb, columns, files, diffs)
     for ballot in pb.ballots:
         unknown = [p for p in ballot.projects if p not in base.projects]
         if unknown:

@@ -6,8 +6,10 @@ Files (paths use ``/``; ``<pot>`` is a pot name, see :data:`voting.export.POT_NA
 - ``ballots/<pot>.pb``, ``ballots/<pot>.csv``, ``ballots/<pot>.json``: the pot's anonymised
   ballots (:mod:`voting.export`);
 - ``config.json``: ``{"round": <round metadata>, "pots": {<pot>: {"title", "budget",
-  "ballot_format", "projects": [{"id", "cost", "name"}], "rule", "parameters",
-  "tie_break"}}}``, the configuration frozen when voting opened;
+  "ballot_format", "projects": [{"id", "cost", "name", "categories"?, "area"?}], "rule",
+  "parameters", "tie_break", "pabulib_meta", "demographics"}}}``: the configuration frozen
+  when voting opened, plus what the ``.pb`` META describes (``pabulib_meta``) and whether the
+  ballot files carry demographics (null, or ``{"columns", "min_group_size"}``);
 - ``result.json``: ``{"pots": {<pot>: {"ballots": <number counted>, "outcome":
   <Outcome.to_dict()>}}}``, the published result. Its ``warnings`` keep only each warning's
   ``code`` and ``project_id`` (sorted): the export replaces ballot ids and line numbers, and a
@@ -57,7 +59,9 @@ from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
 from .errors import VotingError
-from .export import Demographics, ExportError, check_pot_name, export_pot
+from .export import (
+    DEMOGRAPHIC_COLUMNS, Demographics, ExportError, check_pot_name, clean_meta, clean_projects, export_pot,
+)
 from .model import BallotFormat, Election, Project, VoteType
 from .numbers import AmountError, format_amount, parse_amount
 from .outcome import Outcome, canonical_json
@@ -72,7 +76,9 @@ __all__ = [
     "build_bundle",
     "bundle_digest",
     "bundle_zip_bytes",
+    "config_demographics",
     "config_election",
+    "config_meta",
     "loads_strict",
     "manifest_digest",
     "pb_tally_args",
@@ -157,21 +163,32 @@ def _format_json(fmt: BallotFormat) -> dict[str, Any]:
     return out
 
 
-def _pot_config(pot: PotExport) -> dict[str, Any]:
+def _pot_config(pot: PotExport, min_group_size: int) -> dict[str, Any]:
     e = pot.election
     parameters = _full_parameters(pot.rule, pot.parameters)
     try:
         chain = TieChain.parse(DEFAULT_CHAINS[pot.rule] if pot.tie_break is None else pot.tie_break)
     except (TieBreakError, KeyError) as exc:
         raise BundleError(f"pot {pot.pot}: tie chain: {exc}") from None
+    projects = []
+    for p in clean_projects(e.projects).values():
+        item: dict[str, Any] = {"id": p.id, "cost": p.cost, "name": p.name}
+        if p.categories:
+            item["categories"] = list(p.categories)
+        if p.area:
+            item["area"] = p.area
+        projects.append(item)
     return {
         "title": pot.title,
         "budget": e.budget,
         "ballot_format": _format_json(e.format),
-        "projects": [{"id": p.id, "cost": p.cost, "name": " ".join(p.name.split())} for p in e.projects.values()],
+        "projects": projects,
         "rule": pot.rule,
         "parameters": parameters,
         "tie_break": str(chain),
+        "pabulib_meta": clean_meta(e.meta),
+        "demographics": None if pot.demographics is None else {
+            "columns": list(DEMOGRAPHIC_COLUMNS), "min_group_size": min_group_size},
     }
 
 
@@ -212,15 +229,39 @@ def config_election(conf: Mapping[str, Any], where: str = "pot") -> Election:
         pid = _need(item, "id", str, f"{where} project")
         if pid in projects:
             raise BundleError(f"{where} lists project {pid!r} twice")
-        name = item.get("name", "")
+        name, area, categories = item.get("name", ""), item.get("area", ""), item.get("categories", [])
+        if not isinstance(name, str) or not isinstance(area, str) or not isinstance(categories, list) or not all(
+                isinstance(c, str) for c in categories):
+            raise BundleError(f"{where} project {pid}: name, area or categories of the wrong type")
         projects[pid] = Project(id=pid, cost=_amount(_need(item, "cost", (int, str), f"{where} project {pid}"),
                                                       f"{where} cost of {pid}"),
-                                name=name if isinstance(name, str) else "")
+                                name=name, categories=tuple(categories), area=area)
     try:
         fmt = BallotFormat(vote_type=vote_type, **limits)
     except TypeError as exc:
         raise BundleError(f"{where} ballot_format: {exc}") from None
     return Election(budget=budget, projects=projects, ballots=[], format=fmt)
+
+
+def config_meta(conf: Mapping[str, Any], where: str = "pot") -> dict[str, str]:
+    """The descriptive META values (``pabulib_meta``) of one pot's config entry."""
+    meta = conf.get("pabulib_meta", {}) if isinstance(conf, Mapping) else None
+    if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
+        raise BundleError(f"{where} pabulib_meta is not an object of texts")
+    return meta
+
+
+def config_demographics(conf: Mapping[str, Any], where: str = "pot") -> tuple[tuple[str, ...], int] | None:
+    """``(columns, min_group_size)`` when the pot publishes demographics, else None."""
+    demo = conf.get("demographics") if isinstance(conf, Mapping) else None
+    if demo is None:
+        return None
+    columns, size = (demo.get("columns"), demo.get("min_group_size")) if isinstance(demo, dict) else (None, None)
+    if (not isinstance(columns, list) or not all(c in DEMOGRAPHIC_COLUMNS for c in columns)
+            or isinstance(size, bool) or not isinstance(size, int) or size < 1):
+        raise BundleError(f"{where} demographics must hold columns (of {', '.join(DEMOGRAPHIC_COLUMNS)}) "
+                          "and a positive min_group_size")
+    return tuple(columns), size
 
 
 def recount_call(conf: Mapping[str, Any], where: str = "pot") -> tuple[str, str, dict[str, Any]]:
@@ -337,7 +378,7 @@ def build_bundle(
     for pot in pots:
         try:
             check_pot_name(pot.pot)
-            conf = _pot_config(pot)
+            conf = _pot_config(pot, min_group_size)
             exported = export_pot(
                 pot.election, pot.pot, demographics=pot.demographics, min_group_size=min_group_size,
                 rule=pot.rule, parameters=conf["parameters"], rng=rng,

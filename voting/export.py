@@ -72,9 +72,13 @@ __all__ = [
     "ExportedPot",
     "POT_NAME",
     "check_pot_name",
+    "clean_meta",
+    "clean_projects",
     "content_key",
     "export_pot",
     "pabulib_rule",
+    "pb_election",
+    "suppress",
 ]
 
 #: The demographic columns an export may carry, in column order.
@@ -86,6 +90,11 @@ META_KEYS = (
     "description", "country", "unit", "subunit", "district", "instance", "edition",
     "language", "currency", "date_begin", "date_end",
 )
+#: Every META key, PROJECTS column and VOTES column an exported ``.pb`` may hold.
+PB_META_KEYS = frozenset(META_KEYS) | frozenset(FORMAT_KEYS) | {
+    "num_projects", "num_votes", "budget", "vote_type", "rule", "min_project_score_threshold"}
+PB_PROJECT_COLUMNS = ("project_id", "cost", "name", "category", "district")
+PB_VOTER_COLUMNS = ("voter_id", "vote", "points") + DEMOGRAPHIC_COLUMNS
 #: A pot's name is a file name in the bundle: lower-case (unzipping on a case-insensitive
 #: file system must not merge two pots), no dots or slashes, at most 64 characters.
 POT_NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,63}")
@@ -269,6 +278,72 @@ def _fresh_ids(n: int, rng: random.Random | None, avoid: set[str]) -> list[str]:
     return ids
 
 
+def clean_projects(projects: Mapping[str, Project]) -> dict[str, Project]:
+    """The projects as an export writes them: id, cost, name, categories and area, normalised."""
+    out = {}
+    for pid, p in projects.items():
+        categories = tuple(" ".join(c.split()) for c in p.categories if c.strip())
+        if any("," in c or c.lower() == "none" for c in categories):
+            raise ExportError(f"project {pid!r}: a category cannot contain ',' or be 'none'")
+        out[pid] = Project(id=_project_id(pid), cost=p.cost, name=_text(p.name), categories=categories,
+                           area=_text(p.area))
+    return out
+
+
+def _text(value: str) -> str:
+    """One-line text that survives a .pb file: inner runs of spaces kept as one, 'none' dropped."""
+    text = " ".join(str(value).split())
+    return "" if text.lower() == "none" else text
+
+
+def clean_meta(meta: Mapping[str, str]) -> dict[str, str]:
+    """The descriptive META values an export copies (:data:`META_KEYS`), normalised."""
+    return {k: _text(meta[k]) for k in META_KEYS if k in meta and _text(meta[k])}
+
+
+def pb_election(
+    budget: Amount,
+    projects: Mapping[str, Project],
+    fmt,
+    ballots: list[Ballot],
+    *,
+    meta: Mapping[str, str] | None = None,
+    rule: str | None = None,
+    parameters: Mapping[str, Any] | None = None,
+    columns: tuple[str, ...] = (),
+) -> Election:
+    """The election an exported ``.pb`` holds: documented META and columns only.
+
+    The audit rebuilds it from ``config.json`` and the file's ballots, so every byte of an
+    exported ``.pb`` is accounted for.
+    """
+    projects = clean_projects(projects)
+    pcols = ["project_id", "cost"]
+    if any(p.name for p in projects.values()):
+        pcols.append("name")
+    if any(p.categories for p in projects.values()):
+        pcols.append("category")
+    if any(p.area for p in projects.values()):
+        pcols.append("district")
+    out_meta = clean_meta(meta or {})
+    out_meta["num_projects"] = str(len(projects))
+    out_meta["num_votes"] = str(len(ballots))
+    out_meta["budget"] = format_amount(budget)
+    out_meta["vote_type"] = VoteType(fmt.vote_type).value
+    for key in FORMAT_KEYS:
+        value = getattr(fmt, key)
+        if value is not None:
+            out_meta[key] = format_amount(value)
+    if rule is not None:
+        out_meta.update(pabulib_rule(rule, parameters or {}))
+    has_points = fmt.has_points or any(b.points is not None for b in ballots)
+    vcols = ("voter_id", "vote") + (("points",) if has_points else ()) + tuple(columns)
+    return Election(
+        budget=budget, projects=projects, ballots=ballots, format=fmt,
+        meta=out_meta, project_columns=tuple(pcols), voter_columns=vcols,
+    )
+
+
 def export_pot(
     election: Election,
     pot: str,
@@ -307,35 +382,8 @@ def export_pot(
         for (_, _, projects, points, d), bid in ordered
     ]
 
-    projects = {
-        pid: Project(id=_project_id(pid), cost=p.cost, name=" ".join(p.name.split()),
-                     categories=tuple(p.categories), area=p.area.strip())
-        for pid, p in election.projects.items()
-    }
-    pcols = ["project_id", "cost"]
-    if any(p.name for p in projects.values()):
-        pcols.append("name")
-    if any(p.categories for p in projects.values()):
-        pcols.append("category")
-    if any(p.area for p in projects.values()):
-        pcols.append("district")
-
-    meta = {k: election.meta[k] for k in META_KEYS if election.meta.get(k, "").strip()}
-    meta["num_projects"] = str(len(projects))
-    meta["num_votes"] = str(len(out_ballots))
-    meta["budget"] = format_amount(election.budget)
-    meta["vote_type"] = vote_type.value
-    for key in FORMAT_KEYS:
-        value = getattr(election.format, key)
-        if value is not None:
-            meta[key] = format_amount(value)
-    if rule is not None:
-        meta.update(pabulib_rule(rule, parameters or {}))
-
-    has_points = election.format.has_points or any(b.points is not None for b in out_ballots)
-    vcols = ("voter_id", "vote") + (("points",) if has_points else ()) + columns
-    out = Election(
-        budget=election.budget, projects=projects, ballots=out_ballots, format=election.format,
-        meta=meta, project_columns=tuple(pcols), voter_columns=vcols,
+    out = pb_election(
+        election.budget, election.projects, election.format, out_ballots,
+        meta=election.meta, rule=rule, parameters=parameters, columns=columns,
     )
     return ExportedPot(pot=pot, election=out, columns=columns)

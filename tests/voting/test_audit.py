@@ -372,3 +372,71 @@ def test_bundle_with_demographics_matches_and_detects_edited_demographics():
         "paper", "online").replace("code", "online")
     diffs = audit(resealed(dict(files, **{"ballots/assen.csv": "\n".join(csv_lines).encode()})))
     assert any(d.startswith("DIFF ballots/assen.csv line 2:") for d in diffs)
+
+
+@given(elections(vote_type=["approval", "choose-1", "cumulative", "ordinal", "scoring"], max_projects=5,
+                 max_voters=10, with_costs_fractional=True), st.integers(0, 2**32))
+@settings(max_examples=40)
+def test_generated_greedy_bundles_of_every_vote_type_match(election, seed):
+    """Greedy bundles of every vote type, with fractional costs, audit clean (points survive the export)."""
+    pot = PotExport("p", election, "greedy", {}, "votes,cost", tally(election, "greedy", tie_break="votes,cost"))
+    files = build_bundle([pot], {"seed": seed}, ["%064x" % k for k in range(len(election.ballots))],
+                         rng=random.Random(seed))
+    assert audit(files) == []
+
+
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers(-5, 10**6) | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=6), inner, max_size=3),
+    max_leaves=8,
+)
+
+
+@given(st.sampled_from(["config.json", "result.json"]), st.sampled_from(["assen", "wesola"]),
+       st.sampled_from(["budget", "ballot_format", "projects", "rule", "parameters", "tie_break", "ballots",
+                        "outcome", "title", "extra"]), JSON_VALUES)
+@settings(max_examples=80)
+def test_hostile_json_inside_a_resealed_bundle_gives_differences_not_exceptions(files, path, pot, key, value):
+    """Any JSON value put in place of a config or result field gives DIFF lines (or none), never an exception."""
+    def change(data):
+        data["pots"][pot][key] = value
+
+    tampered = resealed(with_json(files, path, change))
+    report = audit_files(tampered)
+    assert all(DIFF_LINE.fullmatch(d.line()) or "\n" not in d.line() for d in report.diffs)
+
+
+@given(st.binary(max_size=64), st.integers(0, 3000))
+@settings(max_examples=80)
+def test_hostile_pb_bytes_inside_a_resealed_bundle_give_differences(files, junk, where):
+    """Any bytes spliced anywhere into a .pb file (manifest resealed) are reported as DIFF lines, never an exception."""
+    data = files["ballots/wesola.pb"]
+    k = where % (len(data) + 1)
+    tampered = resealed(dict(files, **{"ballots/wesola.pb": data[:k] + junk + data[k:]}))
+    report = audit_files(tampered)
+    assert all("\n" not in d.line() for d in report.diffs)
+    assert report.ok == (junk == b"")
+
+
+def test_demographic_group_below_the_size_is_reported():
+    """A ballot whose demographics are edited into a group smaller than the round's size is reported."""
+    from tests.voting.test_bundle import round_pots
+    from voting.export import Demographics
+
+    pot = round_pots()[1]
+    demo = [Demographics(channel="online")] * len(pot.election.ballots)
+    pot = PotExport(pot.pot, pot.election, pot.rule, pot.parameters, pot.tie_break, pot.result, demographics=demo)
+    files = build_bundle([pot], {}, ["%064x" % k for k in range(27)], min_group_size=5, rng=random.Random(3))
+    assert audit(files) == []
+
+    def change(ballots):
+        b = ballots[0]
+        ballots[0] = Ballot(b.voter_id, b.projects, b.points, extra={"channel": "paper"})
+
+    tampered = with_ballots(files, "wesola", change)
+    election = parse_pb(tampered["ballots/wesola.pb"].decode())
+    copy = ExportedPot("wesola", election, columns=("age_band", "area", "channel"))
+    tampered = resealed(dict(tampered, **{"ballots/wesola.csv": copy.csv_text().encode(),
+                                          "ballots/wesola.json": copy.json_text().encode()}))
+    diffs = audit(tampered)
+    assert "DIFF wesola demographics.channel: published (groups of at least 5), recounted ('paper' on 1 ballots)" in diffs

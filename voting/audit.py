@@ -88,7 +88,9 @@ class Diff:
     recounted: Any
 
     def line(self) -> str:
-        return f"DIFF {self.subject} {self.field}: published {_show(self.published)}, recounted {_show(self.recounted)}"
+        # A field named by a key inside a hostile bundle must not break the one-line format.
+        name = self.field if self.field.startswith("line ") else re.sub(r"\s", "_", self.field) or '""'
+        return f"DIFF {self.subject} {name}: published {_show(self.published)}, recounted {_show(self.recounted)}"
 
 
 @dataclass(slots=True)

@@ -46,24 +46,21 @@ from __future__ import annotations
 
 import hashlib
 import inspect
-import io
-import json
-import os
 import random
 import re
-import stat
-import zipfile
 from dataclasses import dataclass
-from fractions import Fraction
-from pathlib import Path
 from typing import Any, Iterable, Mapping, Sequence
 
+from ._bundle_config import (
+    BundleError, config_demographics, config_election, config_meta, pb_tally_args, published_outcome,
+    recount_call,
+)
+from ._bundle_files import BundleReadError, bundle_zip_bytes, loads_strict, read_bundle, safe_path, write_bundle_zip
 from .errors import VotingError
 from .export import (
     DEMOGRAPHIC_COLUMNS, Demographics, ExportError, check_pot_name, clean_meta, clean_projects, export_pot,
 )
-from .model import BallotFormat, Election, Project, VoteType
-from .numbers import AmountError, format_amount, parse_amount
+from .model import BallotFormat, Election, VoteType
 from .outcome import Outcome, canonical_json
 from .pabulib import FORMAT_KEYS
 from .tiebreak import DEFAULT_CHAINS, TieBreakError, TieChain
@@ -80,11 +77,13 @@ __all__ = [
     "config_election",
     "config_meta",
     "loads_strict",
+    "make_manifest",
     "manifest_digest",
     "pb_tally_args",
     "published_outcome",
     "read_bundle",
     "recount_call",
+    "safe_path",
     "write_bundle_zip",
 ]
 
@@ -94,26 +93,7 @@ CONFIG = "config.json"
 RESULT = "result.json"
 RECEIPTS = "receipts.txt"
 BALLOT_SUFFIXES = (".pb", ".csv", ".json")
-#: Options whose value is an exact amount (written as JSON int or exact decimal text).
-AMOUNT_OPTIONS = frozenset({"min_score"})
-#: pb-tally's flag for each rule option.
-PB_TALLY_FLAGS = {"utility": "--utility", "completion": "--completion",
-                  "compare_greedy": "--compare-greedy", "min_score": "--min-votes"}
-#: Limits when reading a bundle: nothing legitimate comes near them.
-MAX_ENTRIES = 10_000
-MAX_FILE_BYTES = 512 * 2**20
-MAX_TOTAL_BYTES = 2 * 2**30
-#: Fixed zip entry time (the earliest a zip can hold), so equal content gives equal bytes.
-ZIP_TIME = (1980, 1, 1, 0, 0, 0)
 _HEX64 = re.compile(r"[0-9a-f]{64}")
-
-
-class BundleError(VotingError):
-    """Input a bundle cannot be built from, or a configuration that cannot be read back."""
-
-
-class BundleReadError(VotingError):
-    """A path that is not a readable bundle: missing, neither a zip nor a folder, unsafe."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,130 +170,6 @@ def _pot_config(pot: PotExport, min_group_size: int) -> dict[str, Any]:
         "demographics": None if pot.demographics is None else {
             "columns": list(DEMOGRAPHIC_COLUMNS), "min_group_size": min_group_size},
     }
-
-
-def _amount(value: Any, what: str):
-    if isinstance(value, bool) or not isinstance(value, (int, str)):
-        raise BundleError(f"{what} {value!r} is not an amount")
-    if isinstance(value, int):
-        return value
-    try:
-        return parse_amount(value) if "/" not in value else Fraction(value)
-    except (AmountError, ValueError, ZeroDivisionError):
-        raise BundleError(f"{what} {value!r} is not an amount") from None
-
-
-def _need(conf: Mapping[str, Any], key: str, kind: type | tuple, where: str):
-    if not isinstance(conf, Mapping) or key not in conf:
-        raise BundleError(f"{where} has no {key!r}")
-    value = conf[key]
-    if not isinstance(value, kind) or isinstance(value, bool):
-        raise BundleError(f"{where} {key!r} has the wrong type")
-    return value
-
-
-def config_election(conf: Mapping[str, Any], where: str = "pot") -> Election:
-    """The budget, projects and ballot format of one pot's ``config.json`` entry (no ballots)."""
-    budget = _amount(_need(conf, "budget", (int, str), where), f"{where} budget")
-    fmt_conf = _need(conf, "ballot_format", dict, where)
-    try:
-        vote_type = VoteType(fmt_conf.get("vote_type"))
-    except ValueError:
-        raise BundleError(f"{where} ballot_format vote_type {fmt_conf.get('vote_type')!r} is unknown") from None
-    unknown = set(fmt_conf) - set(FORMAT_KEYS) - {"vote_type"}
-    if unknown:
-        raise BundleError(f"{where} ballot_format has unknown keys {sorted(unknown)}")
-    limits = {k: _amount(v, f"{where} ballot_format {k}") for k, v in fmt_conf.items() if k != "vote_type"}
-    projects: dict[str, Project] = {}
-    for item in _need(conf, "projects", list, where):
-        pid = _need(item, "id", str, f"{where} project")
-        if pid in projects:
-            raise BundleError(f"{where} lists project {pid!r} twice")
-        name, area, categories = item.get("name", ""), item.get("area", ""), item.get("categories", [])
-        if not isinstance(name, str) or not isinstance(area, str) or not isinstance(categories, list) or not all(
-                isinstance(c, str) for c in categories):
-            raise BundleError(f"{where} project {pid}: name, area or categories of the wrong type")
-        projects[pid] = Project(id=pid, cost=_amount(_need(item, "cost", (int, str), f"{where} project {pid}"),
-                                                      f"{where} cost of {pid}"),
-                                name=name, categories=tuple(categories), area=area)
-    try:
-        fmt = BallotFormat(vote_type=vote_type, **limits)
-    except TypeError as exc:
-        raise BundleError(f"{where} ballot_format: {exc}") from None
-    return Election(budget=budget, projects=projects, ballots=[], format=fmt)
-
-
-def config_meta(conf: Mapping[str, Any], where: str = "pot") -> dict[str, str]:
-    """The descriptive META values (``pabulib_meta``) of one pot's config entry."""
-    meta = conf.get("pabulib_meta", {}) if isinstance(conf, Mapping) else None
-    if not isinstance(meta, dict) or not all(isinstance(k, str) and isinstance(v, str) for k, v in meta.items()):
-        raise BundleError(f"{where} pabulib_meta is not an object of texts")
-    return meta
-
-
-def config_demographics(conf: Mapping[str, Any], where: str = "pot") -> tuple[tuple[str, ...], int] | None:
-    """``(columns, min_group_size)`` when the pot publishes demographics, else None."""
-    demo = conf.get("demographics") if isinstance(conf, Mapping) else None
-    if demo is None:
-        return None
-    columns, size = (demo.get("columns"), demo.get("min_group_size")) if isinstance(demo, dict) else (None, None)
-    if (not isinstance(columns, list) or not all(c in DEMOGRAPHIC_COLUMNS for c in columns)
-            or isinstance(size, bool) or not isinstance(size, int) or size < 1):
-        raise BundleError(f"{where} demographics must hold columns (of {', '.join(DEMOGRAPHIC_COLUMNS)}) "
-                          "and a positive min_group_size")
-    return tuple(columns), size
-
-
-def recount_call(conf: Mapping[str, Any], where: str = "pot") -> tuple[str, str, dict[str, Any]]:
-    """``(rule, tie_break, parameters)`` to pass to ``tally`` for one pot's config entry."""
-    rule = _need(conf, "rule", str, where)
-    chain = _need(conf, "tie_break", str, where)
-    params = dict(_need(conf, "parameters", dict, where))
-    for key in AMOUNT_OPTIONS & set(params):
-        if params[key] is not None:
-            params[key] = _amount(params[key], f"{where} parameter {key}")
-    return rule, chain, params
-
-
-def pb_tally_args(conf: Mapping[str, Any], where: str = "pot") -> list[str]:
-    """The ``pb-tally`` options that count a pot exactly as ``config.json`` says.
-
-    >>> pb_tally_args({"rule": "mes", "tie_break": "cost,votes,id",
-    ...                "parameters": {"utility": "cost", "completion": "add1", "compare_greedy": False}})
-    ['--rule', 'mes', '--tie-break', 'cost,votes,id', '--completion', 'add1', '--utility', 'cost']
-    """
-    rule, chain, params = recount_call(conf, where)
-    args = ["--rule", rule, "--tie-break", chain]
-    for key in sorted(params):
-        value = params[key]
-        flag = PB_TALLY_FLAGS.get(key, "--" + key.replace("_", "-"))
-        if isinstance(value, bool):
-            if value:
-                args.append(flag)
-        elif value is not None:
-            args += [flag, format_amount(value) if key in AMOUNT_OPTIONS else str(value)]
-    return args
-
-
-def published_outcome(result: Outcome | Mapping[str, Any]) -> dict[str, Any]:
-    """An outcome as ``result.json`` holds it: plain JSON, warnings reduced to code and project."""
-    data = result.to_dict() if isinstance(result, Outcome) else result
-    try:
-        data = json.loads(canonical_json(data))
-    except (TypeError, ValueError) as exc:
-        raise BundleError(f"the published result is not canonical JSON data: {exc}") from None
-    if not isinstance(data, dict) or "selected" not in data or "rule" not in data:
-        raise BundleError("the published result is not an outcome (no 'rule' or 'selected')")
-    warnings = data.get("warnings") or []
-    reduced = []
-    for w in warnings if isinstance(warnings, list) else []:
-        if isinstance(w, dict):
-            item = {"code": str(w.get("code", ""))}
-            if w.get("project_id") is not None:
-                item["project_id"] = str(w["project_id"])
-            reduced.append(item)
-    data["warnings"] = sorted(reduced, key=lambda w: (w["code"], w.get("project_id", "")))
-    return data
 
 
 # --------------------------------------------------------------------------- building
@@ -400,145 +256,3 @@ def build_bundle(
     files[RECEIPTS] = _receipt_text(receipts)
     files[MANIFEST] = make_manifest(files)
     return dict(sorted(files.items()))
-
-
-# --------------------------------------------------------------------------- zip and folder
-
-
-def bundle_zip_bytes(files: Mapping[str, bytes]) -> bytes:
-    """A deterministic zip of *files*: sorted entries, fixed times and modes, deflated."""
-    buf = io.BytesIO()
-    with zipfile.ZipFile(buf, "w") as zf:
-        for path in sorted(files):
-            info = zipfile.ZipInfo(path, date_time=ZIP_TIME)
-            info.compress_type = zipfile.ZIP_DEFLATED
-            info.create_system = 3
-            info.external_attr = (stat.S_IFREG | 0o644) << 16
-            zf.writestr(info, files[path], compresslevel=9)
-    return buf.getvalue()
-
-
-def write_bundle_zip(files: Mapping[str, bytes], path: str | Path) -> None:
-    """Write :func:`bundle_zip_bytes` to *path*."""
-    Path(path).write_bytes(bundle_zip_bytes(files))
-
-
-def safe_path(name: str) -> bool:
-    """Whether *name* is a relative ``/`` path with no empty, ``.`` or ``..`` part."""
-    if not name or name.startswith("/") or "\\" in name or "\x00" in name or ":" in name:
-        return False
-    return all(part not in ("", ".", "..") for part in name.split("/"))
-
-
-def read_bundle(path: str | Path) -> dict[str, bytes]:
-    """The files of a bundle zip or unpacked folder, path to bytes; BundleReadError if unreadable."""
-    path = Path(path)
-    if not os.path.lexists(path):
-        raise BundleReadError(f"{path}: no such file or folder")
-    if path.is_dir():
-        return _read_folder(path)
-    if not path.is_file():
-        raise BundleReadError(f"{path}: neither a zip file nor a folder")
-    try:
-        is_zip = zipfile.is_zipfile(path)
-    except OSError as exc:
-        raise BundleReadError(f"{path}: cannot read: {exc.strerror or exc}") from None
-    if not is_zip:
-        raise BundleReadError(f"{path}: neither a zip file nor a folder")
-    try:
-        return _read_zip(path)
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, OSError, EOFError, RuntimeError, NotImplementedError, ValueError) as exc:
-        raise BundleReadError(f"{path}: damaged zip file: {exc}") from None
-
-
-def _read_zip(path: Path) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    total = 0
-    with zipfile.ZipFile(path) as zf:
-        infos = zf.infolist()
-        if len(infos) > MAX_ENTRIES:
-            raise BundleReadError(f"{path}: {len(infos)} entries, more than a bundle holds ({MAX_ENTRIES})")
-        for info in infos:
-            name = info.filename
-            if name.endswith("/"):
-                if not safe_path(name[:-1]):
-                    raise BundleReadError(f"{path}: unsafe entry name {name!r}")
-                continue
-            if not safe_path(name):
-                raise BundleReadError(f"{path}: unsafe entry name {name!r}")
-            if name in files:
-                raise BundleReadError(f"{path}: entry {name!r} appears twice")
-            if info.flag_bits & 0x1:
-                raise BundleReadError(f"{path}: entry {name!r} is encrypted")
-            if info.file_size > MAX_FILE_BYTES or total + info.file_size > MAX_TOTAL_BYTES:
-                raise BundleReadError(f"{path}: entry {name!r} is too large ({info.file_size} bytes)")
-            chunks, size = [], 0
-            with zf.open(info) as fh:
-                while chunk := fh.read(1 << 20):
-                    size += len(chunk)
-                    if size > info.file_size or size > MAX_FILE_BYTES:
-                        raise BundleReadError(f"{path}: entry {name!r} unpacks to more than it declares")
-                    chunks.append(chunk)
-            total += size
-            files[name] = b"".join(chunks)
-    return files
-
-
-def _read_folder(root: Path) -> dict[str, bytes]:
-    files: dict[str, bytes] = {}
-    total = 0
-    for dirpath, dirnames, filenames in os.walk(root, followlinks=False):
-        for d in list(dirnames):
-            if os.path.islink(os.path.join(dirpath, d)):
-                raise BundleReadError(f"{os.path.join(dirpath, d)}: a symbolic link; a bundle holds only files")
-        dirnames.sort()
-        for f in sorted(filenames):
-            full = os.path.join(dirpath, f)
-            rel = os.path.relpath(full, root).replace(os.sep, "/")
-            if os.path.islink(full) or not os.path.isfile(full):
-                raise BundleReadError(f"{full}: not a regular file (a bundle holds only files)")
-            if len(files) >= MAX_ENTRIES:
-                raise BundleReadError(f"{root}: more than {MAX_ENTRIES} files")
-            size = os.path.getsize(full)
-            if size > MAX_FILE_BYTES or total + size > MAX_TOTAL_BYTES:
-                raise BundleReadError(f"{full}: too large ({size} bytes)")
-            try:
-                files[rel] = Path(full).read_bytes()
-            except OSError as exc:
-                raise BundleReadError(f"{full}: cannot read: {exc.strerror or exc}") from None
-            total += size
-    return files
-
-
-# --------------------------------------------------------------------------- strict JSON
-
-
-def _no_float(text: str):
-    raise ValueError(f"number {text} is not exact (floats are not allowed; write amounts as text)")
-
-
-def _no_constant(text: str):
-    raise ValueError(f"{text} is not allowed")
-
-
-def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
-    out: dict[str, Any] = {}
-    for key, value in pairs:
-        if key in out:
-            raise ValueError(f"key {key!r} appears twice")
-        out[key] = value
-    return out
-
-
-def loads_strict(data: bytes) -> Any:
-    """Parse UTF-8 JSON refusing floats, NaN and repeated keys (ValueError with the reason)."""
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as exc:
-        raise ValueError(f"not UTF-8 (byte {exc.start})") from None
-    try:
-        return json.loads(text, parse_float=_no_float, parse_constant=_no_constant, object_pairs_hook=_pairs)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"not JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from None
-    except RecursionError:
-        raise ValueError("nested too deeply") from None

@@ -253,7 +253,7 @@ def test_oversized_and_repeated_zip_entries_refused(tmp_path, monkeypatch, files
     """An entry larger than the limit, or a name given twice, is refused."""
     path = tmp_path / "b.zip"
     path.write_bytes(_zip_with({"manifest.json": b"{}", "big": b"0" * 5000}))
-    monkeypatch.setattr("voting.bundle.MAX_FILE_BYTES", 4096)
+    monkeypatch.setattr("voting._bundle_files.MAX_FILE_BYTES", 4096)
     with pytest.raises(BundleReadError, match="too large"):
         read_bundle(path)
     buf = io.BytesIO()

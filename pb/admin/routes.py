@@ -60,3 +60,4 @@ def revoke_role(user_id: int):
     except ServiceError as error:
         flash(str(error), "error")
     return redirect(url_for("admin.show_user", user_id=user.id))
+from pb.admin import rounds as _rounds  # noqa: E402,F401  (registers the round views on bp)

@@ -6,7 +6,10 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, render_template
 
 from pb.extensions import db
+from pb import security
+from pb.helsinki import helsinki_time
 from pb.models import Round
+from pb.services import rounds
 
 bp = Blueprint("public", __name__)
 
@@ -22,4 +25,8 @@ def index():
 def show_round(round_id: int):
     """Show one round with its areas and their proposals."""
     round_ = db.session.get(Round, round_id) or abort(404)
-    return render_template("public/show_round.html", round=round_)
+    now = security.now()
+    rounds.sync_phase(round_, now)
+    return render_template(
+        "public/show_round.html", round=round_, phase=rounds.current_phase(round_, now), helsinki_time=helsinki_time
+    )

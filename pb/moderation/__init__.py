@@ -1,0 +1,1 @@
+"""Moderation: screening proposals and editing ballot projects."""

@@ -1,0 +1,1 @@
+"""Proposals: residents submit, edit and follow them; everyone lists and reads them."""

@@ -15,6 +15,8 @@ PUBLIC_ENDPOINTS = {
     "lang.set_language",
     "public.index",
     "public.show_round",
+    "proposals.list_proposals",
+    "proposals.show_proposal",
     "account.register",
     "account.login",
     "account.logout",

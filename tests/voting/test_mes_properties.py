@@ -234,6 +234,26 @@ def test_parametric_range_is_exact(election, u, cardinality):
         assert core.run_fast(prep, v, cardinality=cardinality).selected == tracked.selected
 
 
+@given(small, st.lists(st.integers(0, 60), min_size=1, max_size=12), st.booleans())
+def test_runs_sharing_work_across_budgets_agree(election, budgets, cardinality):
+    """Runs that share cached class counts across budgets (the add1 loop's fast path), taken
+    in any order, fund exactly what an independent run at each budget funds, with the same ties."""
+    votes = vote_counts(election)
+    costs = {p: pr.cost for p, pr in election.projects.items()}
+    fundable = [p for p in election.projects if votes[p]]
+    if not fundable:
+        return
+    chain = TieChain.parse("cost,votes,id")
+    rank = {p: i for i, p in enumerate(chain.order(fundable, costs, votes))}
+    prep = core.prepare([b.projects for b in election.ballots], fundable, costs, rank,
+                        len(election.ballots))
+    shared = core.Shared(prep)
+    for u in budgets:
+        alone = core.run(prep, u, cardinality=cardinality)
+        together = core.run_fast(prep, u, cardinality=cardinality, shared=shared)
+        assert (together.selected, together.ties) == (alone.selected, alone.ties)
+
+
 # --- pabutools 1.2.3 as an oracle (small generated instances) -----------------------------
 
 def _pabutools():

@@ -307,7 +307,8 @@ _BITS = 64
 ZERO = Fraction(0)
 
 
-def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False) -> RunResult:
+def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
+             shared: "Shared | None" = None) -> RunResult:
     """The same run as ``run(..., track=False)``, tuned for large elections.
 
     Exact values need ever larger integers (the common denominator of the payments grows at
@@ -317,6 +318,9 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False) -
     taken on exact values (Fractions rebuilt from the chain of payments), and the prices and
     rho values themselves are always exact. Voters who have spent everything are dropped from
     a project's supporter list once they make up a third of it.
+
+    With *shared* (a ``Shared`` for the same election and utility), runs at different budgets
+    share their work: see ``Shared``.
     """
     L = prep.L
     cost_l = prep.cost_l
@@ -324,13 +328,19 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False) -
     sups = list(prep.sup)
     shift = _BITS
     start = Fraction(u * L, q)  # the initial per-voter budget in units of 1/L
-    approx = [0, (u * L << shift) // q]  # class 0: voters with nothing left
-    parent = [0, 0]
-    paid_at = [0, 0]
+    approx = {0: 0, 1: (u * L << shift) // q}  # class 0: voters with nothing left
     payments: list[Fraction] = [Fraction(0)]  # payments[s] = the price paid at step s
     exact_memo: dict[int, Fraction] = {0: Fraction(0), 1: start}
     err = 1
-    cls = [1] * prep.n_active
+    if shared is None:
+        parent = [0, 0]
+        paid_at = [0, 0]
+        cls = [1] * prep.n_active
+    else:
+        parent, paid_at, cls = shared.parent, shared.paid_at, shared.cls
+        shared.begin()
+    node = 0
+    zero: set[int] = set()  # (shared runs) classes whose voters have nothing left
     cls_get = cls.__getitem__
     approx_get = approx.__getitem__
 
@@ -350,13 +360,17 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False) -
         payments along each class's chain, summed per step (few Fraction operations)."""
         per_step: dict[int, int] = {}
         total = 0
+        money_w = 0
         for c, w in zip(classes, weights):
             total += w
+            if c in zero:
+                continue
+            money_w += w
             while c > 1:
                 s = paid_at[c]
                 per_step[s] = per_step.get(s, 0) + w
                 c = parent[c]
-        money = start * total
+        money = start * money_w
         for s, w in per_step.items():
             money -= payments[s] * w
         return total, money
@@ -377,17 +391,20 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False) -
         bounds on rho (equal when no supporter is poor), the number of rich supporters and
         the poor classes; ``exact`` (filled on demand) is (rho, N), N the part of the cost
         the rich supporters pay, in units of 1/L."""
-        sp = sups[k]
-        cnt = Counter(map(cls_get, sp))
-        spent = cnt.pop(0, 0)
-        if spent * 3 > len(sp):
-            sups[k] = [i for i in sp if cls[i]]
+        if shared is None:
+            sp = sups[k]
+            cnt = Counter(map(cls_get, sp))
+            spent = cnt.pop(0, 0)
+            if spent * 3 > len(sp):
+                sups[k] = [i for i in sp if cls[i]]
+            cl = list(cnt)
+            ws = list(cnt.values())
+        else:
+            cl, ws = shared.counts(node, k)
         cost = cost_l[k]
-        if not cnt:
+        if not cl:
             return None if cost else [ZERO, ZERO, 1, [], [], [], (ZERO, ZERO)]
         cs = cost << shift
-        cl = list(cnt)
-        ws = list(cnt.values())
         lows = list(map(approx_get, cl))
         n_alive = sum(ws)
         low_total = sum(map(mul, ws, lows))
@@ -495,17 +512,129 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False) -
         now = len(payments) - 1
         x_up = -((-x.numerator << shift) // x.denominator)  # ceil(x * 2**64)
         err += 1
-        trans = {0: 0}
-        poor_set = set(poor)
-        for j, c in enumerate(cl):
-            if j in poor_set:
-                trans[c] = 0
-            else:
-                trans[c] = len(approx)
-                approx.append(approx[c] - x_up)
-                parent.append(c)
-                paid_at.append(now)
-        tget = trans.__getitem__
-        for i in sups[k]:
-            cls[i] = tget(cls[i])
+        if shared is None:
+            trans = {0: 0}
+            poor_set = set(poor)
+            for j, c in enumerate(cl):
+                if j in poor_set:
+                    trans[c] = 0
+                else:
+                    nc = trans[c] = len(parent)
+                    approx[nc] = approx[c] - x_up
+                    parent.append(c)
+                    paid_at.append(now)
+            tget = trans.__getitem__
+            for i in sups[k]:
+                cls[i] = tget(cls[i])
+        else:
+            node, trans = shared.child(node, k, cl, now)
+            poor_set = {cl[j] for j in poor}
+            for c in cl:
+                nc = trans[c]
+                if c in poor_set:
+                    zero.add(nc)
+                    approx[nc] = 0
+                    exact_memo[nc] = ZERO
+                else:
+                    approx[nc] = approx[c] - x_up
+    if shared is not None:
+        shared.end()
     return RunResult(selected, ties, None)
+
+
+class Shared:
+    """Work shared by runs of MES at different per-voter budgets (the ``add1`` loop).
+
+    Runs at nearby budgets mostly fund the same projects in the same order. Here a voter's
+    class is the set of funded projects they approve (a class whose voters had to pay all
+    they had simply has the value 0), so it depends only on which projects were funded so
+    far, not on the amounts. So
+    the counts of each project's supporters per class are cached per node of the tree of
+    such histories, and the per-voter class array is moved between nodes only on a cache
+    miss (undoing and replaying the class changes of the steps in between). Only the class
+    *values* are recomputed for each budget.
+    """
+
+    def __init__(self, prep: Prepared):
+        self.prep = prep
+        self.parent = [0, 0]
+        self.paid_at = [0, 0]
+        self.cls = [1] * prep.n_active
+        self.cls_node = 0
+        # node -> (parent node, depth, project funded to reach it, class transitions)
+        self.nodes: dict[int, tuple[int, int, int, dict[int, int]]] = {0: (-1, 0, -1, {})}
+        self.children: dict[tuple[int, int], int] = {}
+        self.cache: dict[int, dict[int, tuple[list[int], list[int]]]] = {0: {}}
+        self.undo: dict[int, list[int]] = {}
+        self.touched: set[int] = {0}
+        self.next_node = 1
+
+    def begin(self) -> None:
+        self.touched = {0}
+
+    def end(self) -> None:
+        """Forget the nodes this run did not visit (but not those the class array is at)."""
+        keep = self.touched | set(self._path(self.cls_node))
+        for nd in [nd for nd in self.nodes if nd not in keep]:
+            del self.nodes[nd]
+            self.cache.pop(nd, None)
+        self.children = {key: nd for key, nd in self.children.items() if nd in keep}
+
+    def counts(self, node: int, k: int) -> tuple[list[int], list[int]]:
+        """Project k's supporters per class at *node*."""
+        per_node = self.cache.setdefault(node, {})
+        hit = per_node.get(k)
+        if hit is None:
+            self._move(node)
+            cnt = Counter(map(self.cls.__getitem__, self.prep.sup[k]))
+            hit = per_node[k] = (list(cnt), list(cnt.values()))
+        return hit
+
+    def child(self, node: int, k: int, classes: list[int], depth: int):
+        """The node reached from *node* by funding k, and its class transitions (each class
+        of k's supporters gets a new class; created on first use)."""
+        key = (node, k)
+        nd = self.children.get(key)
+        if nd is None:
+            nd = self.next_node
+            self.next_node += 1
+            trans = {}
+            for c in classes:
+                trans[c] = len(self.parent)
+                self.parent.append(c)
+                self.paid_at.append(depth)
+            self.nodes[nd] = (node, depth, k, trans)
+            self.children[key] = nd
+        self.touched.add(nd)
+        return nd, self.nodes[nd][3]
+
+    def _path(self, node: int) -> list[int]:
+        out = []
+        while node > 0:
+            out.append(node)
+            node = self.nodes[node][0]
+        return out  # deepest first, root excluded
+
+    def _move(self, target: int) -> None:
+        """Put the class array in the state of *target*."""
+        if self.cls_node == target:
+            return
+        here = self._path(self.cls_node)
+        there = self._path(target)
+        common = set(here) & set(there)
+        cls = self.cls
+        sup = self.prep.sup
+        for nd in here:
+            if nd in common:
+                break
+            old = self.undo.pop(nd)
+            for i, c in zip(sup[self.nodes[nd][2]], old):
+                cls[i] = c
+        get = cls.__getitem__
+        for nd in reversed([nd for nd in there if nd not in common]):
+            members = sup[self.nodes[nd][2]]
+            self.undo[nd] = list(map(get, members))
+            tget = self.nodes[nd][3].__getitem__
+            for i in members:
+                cls[i] = tget(cls[i])
+        self.cls_node = target

@@ -182,16 +182,17 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     # almost every b), fall back to plain runs and try a parametric one now and then.
     plain_left = 0
     plain_burst = 1
+    shared = core.Shared(prep)
     while True:
         if plain_left:
-            run = core.run_fast(prep, u, cardinality=cardinality)
+            run = core.run_fast(prep, u, cardinality=cardinality, shared=shared)
             run.u_hi = u
             plain_left -= 1
         else:
             run = core.run(prep, u, cardinality=cardinality, track=True)
             if run.u_hi == u:
                 plain_left = plain_burst
-                plain_burst = min(2 * plain_burst, 16)
+                plain_burst = min(2 * plain_burst, 128)
             else:
                 plain_burst = 1
         cost = sum(cost_of[prep.cands[k]] for k in run.selected)

@@ -200,8 +200,18 @@ def test_changed_result_detected_by_recount(files):
     def change(r):
         r["pots"]["wesola"]["outcome"]["selected"] = ["427"]
 
-    diffs = audit(resealed(with_json(files, "result.json", change)))
+    tampered = resealed(with_json(files, "result.json", change))
+    diffs = audit(tampered, bundle_digest(files))
     assert any(d.startswith('DIFF wesola outcome.selected: published ["427"], recounted [') for d in diffs)
+    assert f"DIFF bundle digest: published {bundle_digest(files)}, recounted {bundle_digest(tampered)}" in diffs
+
+
+def test_changed_round_metadata_caught_only_by_expect_digest(files):
+    """Round metadata changed in config.json (resealed) cannot be recounted; --expect-digest catches it."""
+    tampered = resealed(with_json(files, "config.json", lambda c: c["round"].update(name="Another round")))
+    assert audit(tampered) == []
+    assert audit(tampered, bundle_digest(files)) == [
+        f"DIFF bundle digest: published {bundle_digest(files)}, recounted {bundle_digest(tampered)}"]
 
 
 def test_consistent_forgery_caught_only_by_expect_digest(files, tmp_path):

@@ -294,3 +294,21 @@ def test_config_with_a_fractional_budget_and_threshold_round_trips():
     assert recount_call(conf)[2] == {"min_score": Fraction(3, 2)}
     assert pb_tally_args(conf) == ["--rule", "greedy", "--tie-break", "cost,id", "--min-votes", "1.5"]
     assert parse_pb(files["ballots/p.pb"].decode()).budget == Fraction(101, 2)
+
+
+def test_the_pabutools_recipe_in_the_audit_guide_gives_the_published_winners(tmp_path):
+    """The Python block of docs/AUDIT.md, run on a bundle with its pot names, prints the published winners."""
+    pytest.importorskip("pabutools")
+    guide = (Path(__file__).resolve().parents[2] / "docs" / "AUDIT.md").read_text(encoding="utf-8")
+    recipe = guide.split("```python\n")[1].split("```")[0]
+    assen, wesola = round_pots()
+    pots = [PotExport("north", assen.election, assen.rule, assen.parameters, None, assen.result),
+            PotExport("youth", wesola.election, wesola.rule, wesola.parameters, None, wesola.result)]
+    folder = unpack(build_bundle(pots, {}, [], rng=random.Random(1)), tmp_path)
+    (folder / "recipe.py").write_text(recipe, encoding="utf-8")
+    run = subprocess.run([sys.executable, "recipe.py"], cwd=folder, capture_output=True, text=True, timeout=300)
+    assert run.returncode == 0, run.stderr
+    greedy, plain, add1 = (json.loads(line.replace("'", '"')) for line in run.stdout.splitlines())
+    assert greedy == sorted(wesola.result["selected"])
+    assert add1 == sorted(assen.result.selected)
+    assert plain == sorted(tally(assen.election, "mes", utility="cost").selected)

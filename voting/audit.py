@@ -23,7 +23,8 @@ is what ``config.json`` says and "recounted" what the ``.pb`` file says.
 
 Exit status: 0 on MATCH; 1 on any difference; 2, with one line on stderr, when BUNDLE is
 missing, neither a zip nor a folder, an unsafe or damaged zip, or has a missing or malformed
-manifest or an unknown format version.
+manifest or an unknown format version (an internal error, a bug, also exits 2 with one line).
+Unreadable content inside the bundle (broken JSON, a bad ``.pb``) is a DIFF line: exit 1.
 """
 
 from __future__ import annotations
@@ -368,9 +369,7 @@ def audit_files(files: Mapping[str, bytes], expect_digest: str | None = None) ->
     if result is not None and not isinstance(pots_result, dict):
         diffs.append(Diff(RESULT, "pots", "(an object of pots)", "(absent or not an object)"))
     for path in (CONFIG, RESULT, RECEIPTS):
-        if path not in listed and path in files:
-            pass  # already reported as present but not in the manifest
-        elif path not in listed:
+        if path not in listed and path not in files:  # (present but unlisted is reported above)
             diffs.append(Diff(path, "file", "(not in manifest)", "(required)"))
 
     counts: list[int] = []

@@ -465,3 +465,11 @@ def test_hostile_keys_in_the_result_stay_on_one_line(small_files):
                                   lambda r: r["pots"]["wesola"]["outcome"].update({"a b\nc": 1})))
     diffs = audit(tampered)
     assert diffs == ["DIFF wesola outcome.a_b_c: published 1, recounted (absent)"]
+
+
+def test_a_bundle_without_config_or_result_is_reported(files):
+    """A resealed bundle missing config.json and result.json names both as required files."""
+    bare = resealed({p: d for p, d in files.items() if p not in ("config.json", "result.json")})
+    diffs = audit(bare)
+    assert "DIFF config.json file: published (not in manifest), recounted (required)" in diffs
+    assert "DIFF result.json file: published (not in manifest), recounted (required)" in diffs

@@ -473,3 +473,14 @@ def test_a_bundle_without_config_or_result_is_reported(files):
     diffs = audit(bare)
     assert "DIFF config.json file: published (not in manifest), recounted (required)" in diffs
     assert "DIFF result.json file: published (not in manifest), recounted (required)" in diffs
+
+
+def test_an_internal_error_is_one_line_and_exit_2(capsys, monkeypatch, tmp_path):
+    """A bug inside the audit ends with one stderr line and exit 2, never a traceback or a verdict."""
+    def broken(*args, **kwargs):
+        raise RuntimeError("simulated bug")
+
+    monkeypatch.setattr("voting.audit.audit_bundle", broken)
+    code, lines, err = cli(capsys, tmp_path)
+    assert code == 2 and lines == []
+    assert err == "pb-audit: error: internal error: RuntimeError: simulated bug\n"

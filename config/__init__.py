@@ -11,6 +11,10 @@ from datetime import timedelta
 
 #: The secret key used when none is set. Production refuses to start with it.
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
+#: Keys of the who-voted references and of the voting-code digests used when none is set
+#: (development and tests only; production refuses them). Never stored in the database.
+DEV_VOTER_KEY = "dev-only-insecure-voter-key-0123456789"
+DEV_VOTING_CODE_KEY = "dev-only-insecure-voting-code-key-0123456789"
 
 #: Espoo's seven major areas (code, Finnish name, Swedish name): the home areas a resident can
 #: choose in their profile, and the areas of the demo round.
@@ -77,6 +81,15 @@ class Config:
     LOGIN_ADDRESS_MAX_FAILURES = 50
     #: Seconds a login attempt (email typed, IP address) is kept.
     LOGIN_ATTEMPT_RETENTION = 24 * 3600
+    # Voting: HMAC keys from the environment (PB_VOTER_KEY, PB_VOTING_CODE_KEY), kept apart
+    # from the database; the local test identity provider (development and tests only).
+    PB_VOTER_KEY: str | None = DEV_VOTER_KEY
+    PB_VOTING_CODE_KEY: str | None = DEV_VOTING_CODE_KEY
+    PB_IDENTITY_TEST_PROVIDER = True
+    #: Failed voting-code tries per address within CODE_WINDOW seconds before it must wait.
+    CODE_ADDRESS_MAX_FAILURES = 10
+    CODE_WINDOW = 15 * 60
+
     #: A callable returning the current aware UTC datetime; None is the real clock (tests
     #: replace it to step time without sleeping).
     CLOCK = None
@@ -128,6 +141,9 @@ class ProductionConfig(Config):
     MAIL_BACKEND = "smtp"
     MAIL_PRINT = False
     PREFERRED_URL_SCHEME = "https"
+    PB_VOTER_KEY = None
+    PB_VOTING_CODE_KEY = None
+    PB_IDENTITY_TEST_PROVIDER = False
 
     @classmethod
     def problems(cls, config: dict) -> list[str]:
@@ -140,6 +156,12 @@ class ProductionConfig(Config):
             found.append("DATABASE_URL must be set")
         if not str(config.get("PUBLIC_URL") or "").startswith("https://"):
             found.append("PUBLIC_URL must be set to the site's https:// address (used in mailed links)")
+        for name, development_key in (("PB_VOTER_KEY", DEV_VOTER_KEY), ("PB_VOTING_CODE_KEY", DEV_VOTING_CODE_KEY)):
+            value = config.get(name) or ""
+            if value == development_key or len(value) < 32:
+                found.append(f"{name} must be set to a random value of at least 32 characters")
+        if config.get("PB_IDENTITY_TEST_PROVIDER"):
+            found.append("PB_IDENTITY_TEST_PROVIDER must be off in production")
         return found
 
 

@@ -49,6 +49,8 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "MAIL_USE_STARTTLS": bool,
     "MAIL_USE_SSL": bool,
     "PROXY_FIX_X_FOR": int,
+    "PB_VOTER_KEY": str,
+    "PB_VOTING_CODE_KEY": str,
 }
 
 
@@ -108,7 +110,7 @@ def create_app(config: str | type[Config] | None = None, overrides: Mapping | No
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(app.config["SQLALCHEMY_DATABASE_URI"])
     app.url_map.converters["id"] = IdConverter
 
-    from pb import auth, cli, errors, i18n, mail, security
+    from pb import auth, cli, errors, i18n, identity, mail, security
     from pb.extensions import csrf, db, migrate
     from pb.labels import label
 
@@ -120,10 +122,14 @@ def create_app(config: str | type[Config] | None = None, overrides: Mapping | No
     mail.init_app(app)
     i18n.init_app(app)
     errors.init_app(app)
+    identity.init_app(app)
     app.add_template_global(label)
 
     from pb.account.routes import bp as account_bp
     from pb.admin.routes import bp as admin_bp
+    from pb.ballot.routes import bp as ballot_bp
+    from pb.codes.routes import bp as codes_bp
+    from pb.paper.routes import bp as paper_bp
     from pb.moderation.routes import bp as moderation_bp
     from pb.proposals.routes import bp as proposals_bp
     from pb.public.routes import bp as public_bp
@@ -134,6 +140,9 @@ def create_app(config: str | type[Config] | None = None, overrides: Mapping | No
     app.register_blueprint(proposals_bp)
     app.register_blueprint(moderation_bp, url_prefix="/moderation")
 
+    app.register_blueprint(ballot_bp)
+    app.register_blueprint(codes_bp)
+    app.register_blueprint(paper_bp)
     cli.init_app(app)
     return app
 

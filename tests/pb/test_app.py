@@ -35,6 +35,8 @@ def test_create_app_reads_the_environment(monkeypatch, tmp_path):
     monkeypatch.setenv("PUBLIC_URL", "https://pb.example.fi")
     monkeypatch.setenv("MAIL_PORT", "587")
     monkeypatch.setenv("MAIL_USE_STARTTLS", "true")
+    monkeypatch.setenv("PB_VOTER_KEY", "v" * 40)
+    monkeypatch.setenv("PB_VOTING_CODE_KEY", "c" * 40)
     app = create_app()
     assert app.config["NAME"] == "production"
     assert app.config["SECRET_KEY"] == GOOD_KEY
@@ -127,6 +129,8 @@ def test_production_sends_hsts_and_secure_cookies(monkeypatch, tmp_path):
     monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
     monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
     monkeypatch.setenv("PUBLIC_URL", "https://pb.example.fi")
+    monkeypatch.setenv("PB_VOTER_KEY", "v" * 40)
+    monkeypatch.setenv("PB_VOTING_CODE_KEY", "c" * 40)
     app = create_app("production")
     client = app.test_client()
     response = client.get("/no-such-page", base_url="https://localhost")

@@ -23,6 +23,16 @@ PUBLIC_ENDPOINTS = {
     "account.verify_email",
     "account.request_reset",
     "account.reset_password",
+    # Voters identify on these pages (identity provider, voting code), without an account.
+    "identity.start",
+    "identity.callback",
+    "identity_test.authorize",
+    "ballot.start",
+    "ballot.enter_code",
+    "ballot.use_account",
+    "ballot.build_ballot",
+    "ballot.cast",
+    "ballot.leave",
 }
 
 DUMMY_VALUES = {"IntegerConverter": 1, "IdConverter": 1, "UnicodeConverter": "x", "PathConverter": "x", "UUIDConverter": "00000000-0000-0000-0000-000000000000"}

@@ -1,0 +1,1 @@
+"""The codes blueprint: administrators generate, list and void batches of voting codes."""

@@ -1,0 +1,1 @@
+"""The paper blueprint: moderators key paper ballots twice and record in-person voters."""

@@ -1,0 +1,110 @@
+"""Helpers for voting tests (and the end-to-end tests): a round open for voting, and the
+HTTP steps a voter takes (attest with the test provider, enter a code, cast)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import datetime, timezone
+
+import sqlalchemy as sa
+
+from pb.extensions import db
+from pb.models import Area, BallotKind, Phase, Project, Round, RoundKind
+from pb.models.voting import Ballot, BallotChoice, VoterRecord
+
+#: Eligibility accepting the test provider's Espoo residents and voting codes.
+OPEN_ELIGIBILITY = {"channels": ["identity", "code"], "municipality": "049"}
+
+
+def make_voting_round(*, areas=(("suur-tapiola", 100_000), ("vanha-espoo", 80_000)), citywide: int | None = None,
+                      costs=(30_000, 40_000, 50_000, 60_000), eligibility=OPEN_ELIGIBILITY, **overrides) -> Round:
+    """A round in its voting phase, frozen, with the given areas (code, budget), an optional
+    citywide pot of that budget, and one project per cost in each pot."""
+    values = {
+        "name_fi": "Äänestyskierros",
+        "kind": RoundKind.CITY,
+        "phase": Phase.VOTING,
+        "ballot_kind": BallotKind.APPROVAL,
+        "min_choices": 1,
+        "max_choices": 3,
+        "eligibility": json.dumps(eligibility),
+        "frozen_at": datetime(2026, 2, 1, tzinfo=timezone.utc),
+        "config_digest": "0" * 64,
+    }
+    values.update(overrides)
+    round_ = Round(**values)
+    db.session.add(round_)
+    pots = [Area(code=code, name_fi=code.replace("-", " ").title(), budget=budget, round=round_)
+            for code, budget in areas]
+    if citywide is not None:
+        pots.append(Area(code="koko-kaupunki", name_fi="Koko kaupunki", budget=citywide, is_citywide=True, round=round_))
+    db.session.add_all(pots)
+    db.session.flush()
+    for pot in pots:
+        for position, cost in enumerate(costs):
+            db.session.add(Project(round=round_, area=pot, title_fi=f"{pot.code} hanke {position + 1}",
+                                   description_fi="Kuvaus", cost=cost, position=position))
+    db.session.commit()
+    return round_
+
+
+def projects_of(area: Area) -> list[int]:
+    return list(db.session.scalars(sa.select(Project.id).where(Project.area_id == area.id).order_by(Project.position)))
+
+
+def counted(round_id: int) -> list[tuple[int, tuple[int, ...]]]:
+    """The counted ballots of a round as (area id, sorted project ids), sorted."""
+    ballots = db.session.scalars(sa.select(Ballot).where(Ballot.round_id == round_id, Ballot.is_counted.is_(True))).all()
+    return sorted((b.area_id, tuple(sorted(b.project_ids))) for b in ballots)
+
+
+def table_counts() -> tuple[int, int, int]:
+    """Rows in ballot, ballot_choice and voter_record (to show that nothing changed)."""
+    db.session.expire_all()
+    return tuple(db.session.scalar(sa.select(sa.func.count()).select_from(model))
+                 for model in (Ballot, BallotChoice, VoterRecord))
+
+
+def hidden_fields(html: str) -> dict[str, str]:
+    fields = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        name = re.search(r'name="([^"]*)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if name and 'type="hidden"' in tag:
+            fields[name.group(1)] = value.group(1) if value else ""
+    return fields
+
+
+def attest(client, round_id: int, person: str = "aino", **custom) -> None:
+    """Identify with the local test provider as ``person`` and come back to the round's
+    voting page."""
+    start = client.get(f"/identity/test/start?next=/rounds/{round_id}/vote")
+    assert start.status_code == 303, start.status_code
+    page = client.get(start.headers["Location"])
+    fields = hidden_fields(page.get_data(as_text=True))
+    answer = client.post(start.headers["Location"], data={"person": person, **fields, **custom})
+    assert answer.status_code == 303, answer.get_data(as_text=True)[:500]
+    back = client.get(answer.headers["Location"])
+    assert back.status_code == 303
+
+
+def ballot_data(area_id: int, choices: dict[int, list[int | str]], **extra) -> dict:
+    """Form data of the ballot page: the area and each pot's ticked project ids."""
+    data: dict = {"area": str(area_id), **extra}
+    for pot_id, ids in choices.items():
+        data[f"pot-{pot_id}"] = [str(i) for i in ids]
+    return data
+
+
+def cast_via_http(client, round_id: int, area_id: int, choices: dict[int, list[int | str]]):
+    """Review and cast a ballot through the pages; returns the cast response."""
+    review = client.post(f"/rounds/{round_id}/vote/ballot", data=ballot_data(area_id, choices, review="1"))
+    if review.status_code != 200:
+        return review
+    return client.post(f"/rounds/{round_id}/vote/cast", data=ballot_data(area_id, choices))
+
+
+def receipt_in(html: str) -> str | None:
+    found = re.search(r'<code id="receipt-code">([^<]+)</code>', html)
+    return found.group(1) if found else None

@@ -23,7 +23,8 @@ Completions:
   together, they are all funded at once. This is the procedure equalshares.net calls "Add1",
   not pabutools' ``voter_budget_increment=1`` (which starts at ``B/n`` and stops at the first
   exhaustive outcome). The result is exactly that of the ``+1`` loop, but the loop jumps over
-  ranges of ``b`` on which MES provably takes the same steps (see ``_mes_core``).
+  ranges of ``b`` on which MES provably takes the same steps (see ``_mes_core``) and runs at
+  nearby budgets share their work (see ``_mes_fast``).
 - ``add1u``: ``add1``, then what is left of ``B`` is filled greedily by votes, skipping the
   projects that no longer fit, ties by the chain.
 
@@ -50,6 +51,7 @@ from ..numbers import Amount, normalize
 from ..outcome import Outcome
 from ..tiebreak import TieChain, TieRecord
 from . import _mes_core as core
+from . import _mes_fast as fast
 
 UTILITIES = ("cost", "cardinality")
 COMPLETIONS = ("none", "add1", "add1u")
@@ -114,7 +116,7 @@ def mes(
         prep = core.prepare(None, fundable, costs, rank_of, n, sup_all)
         if completion == "none":
             share = Fraction(budget) / n
-            run = core.run_fast(prep, share.numerator, share.denominator, cardinality=cardinality)
+            run = fast.run_fast(prep, share.numerator, share.denominator, cardinality=cardinality)
             selected = [prep.cands[k] for k in run.selected]
             ties = records(run, prep, "mes")
             details["per_voter_budget"] = normalize(share)
@@ -182,10 +184,10 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     # almost every b), fall back to plain runs and try a parametric one now and then.
     plain_left = 0
     plain_burst = 1
-    shared = core.Shared(prep)
+    shared = fast.Shared(prep)
     while True:
         if plain_left:
-            run = core.run_fast(prep, u, cardinality=cardinality, shared=shared)
+            run = fast.run_fast(prep, u, cardinality=cardinality, shared=shared)
             run.u_hi = u
             plain_left -= 1
         else:
@@ -206,7 +208,7 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
         kept_u = run.u_hi
         u = run.u_hi + 1
     assert kept_u is not None  # at floor(B/n) voters hold at most B in all
-    final = core.run_fast(prep, kept_u, cardinality=cardinality)
+    final = fast.run_fast(prep, kept_u, cardinality=cardinality)
     selected = [prep.cands[k] for k in final.selected]
     return selected, records(final, prep, f"mes b={kept_u}"), {
         "per_voter_budget": kept_u,

@@ -1,0 +1,350 @@
+"""The fast MES engine for large elections, and work shared across the add1 loop.
+
+Same decisions as ``_mes_core.run`` (and tested against it); see ``run_fast`` and ``Shared``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections import Counter
+from fractions import Fraction
+from operator import mul
+
+from ._mes_core import Prepared, RunResult
+
+#: Bits below the money unit kept by the fixed-point lower bounds of ``run_fast``.
+_BITS = 64
+ZERO = Fraction(0)
+
+
+def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
+             shared: "Shared | None" = None) -> RunResult:
+    """The same run as ``run(..., track=False)``, tuned for large elections.
+
+    Exact values need ever larger integers (the common denominator of the payments grows at
+    every step), so most comparisons are made on fixed-point *lower bounds* instead: a class
+    value ``v`` is kept as an integer ``a`` with ``a <= v * L * 2**64 <= a + err`` (``err``
+    grows by one per payment). Every decision whose outcome the bounds do not settle is
+    taken on exact values (Fractions rebuilt from the chain of payments), and the prices and
+    rho values themselves are always exact. Voters who have spent everything are dropped from
+    a project's supporter list once they make up a third of it.
+
+    With *shared* (a ``Shared`` for the same election and utility), runs at different budgets
+    share their work: see ``Shared``.
+    """
+    L = prep.L
+    cost_l = prep.cost_l
+    rank = prep.rank
+    sups = list(prep.sup)
+    shift = _BITS
+    start = Fraction(u * L, q)  # the initial per-voter budget in units of 1/L
+    approx = {0: 0, 1: (u * L << shift) // q}  # class 0: voters with nothing left
+    payments: list[Fraction] = [Fraction(0)]  # payments[s] = the price paid at step s
+    exact_memo: dict[int, Fraction] = {0: Fraction(0), 1: start}
+    err = 1
+    if shared is None:
+        parent = [0, 0]
+        paid_at = [0, 0]
+        cls = [1] * prep.n_active
+    else:
+        parent, paid_at, cls = shared.parent, shared.paid_at, shared.cls
+        shared.begin()
+    node = 0
+    zero: set[int] = set()  # (shared runs) classes whose voters have nothing left
+    cls_get = cls.__getitem__
+    approx_get = approx.__getitem__
+
+    def exact(c: int) -> Fraction:
+        chain = []
+        while c not in exact_memo:
+            chain.append(c)
+            c = parent[c]
+        value = exact_memo[c]
+        for c in reversed(chain):
+            value = value - payments[paid_at[c]]
+            exact_memo[c] = value
+        return value
+
+    def held_by(classes: list[int], weights: list[int]) -> tuple[int, Fraction]:
+        """Total weight and exact money of the given classes: the start budget minus the
+        payments along each class's chain, summed per step (few Fraction operations)."""
+        per_step: dict[int, int] = {}
+        total = 0
+        money_w = 0
+        for c, w in zip(classes, weights):
+            total += w
+            if c in zero:
+                continue
+            money_w += w
+            while c > 1:
+                s = paid_at[c]
+                per_step[s] = per_step.get(s, 0) + w
+                c = parent[c]
+        money = start * money_w
+        for s, w in per_step.items():
+            money -= payments[s] * w
+        return total, money
+
+    heap: list[tuple[Fraction, int, int]] = []
+    for k, s in enumerate(sups):
+        if cost_l[k] == 0:
+            lb = Fraction(0)
+        elif cardinality:
+            lb = Fraction(cost_l[k], len(s) * L)
+        else:
+            lb = Fraction(1, len(s))
+        heap.append((lb, rank[k], k))
+    heapq.heapify(heap)
+
+    def evaluate(k: int):
+        """None when unaffordable, else [rho_low, rho_high, W, classes, weights, poor, exact]:
+        bounds on rho (equal when no supporter is poor), the number of rich supporters and
+        the poor classes; ``exact`` (filled on demand) is (rho, N), N the part of the cost
+        the rich supporters pay, in units of 1/L."""
+        if shared is None:
+            sp = sups[k]
+            cnt = Counter(map(cls_get, sp))
+            spent = cnt.pop(0, 0)
+            if spent * 3 > len(sp):
+                sups[k] = [i for i in sp if cls[i]]
+            cl = list(cnt)
+            ws = list(cnt.values())
+        else:
+            cl, ws = shared.counts(node, k)
+        cost = cost_l[k]
+        if not cl:
+            return None if cost else [ZERO, ZERO, 1, [], [], [], (ZERO, ZERO)]
+        cs = cost << shift
+        lows = list(map(approx_get, cl))
+        n_alive = sum(ws)
+        low_total = sum(map(mul, ws, lows))
+        if low_total < cs:
+            if low_total + n_alive * err < cs:
+                return None
+            if held_by(cl, ws)[1] < cost:
+                return None
+        if cost == 0:
+            return [ZERO, ZERO, 1, cl, ws, [], (ZERO, ZERO)]
+        poor: list[int] = []
+        W = n_alive
+        poor_low = 0  # lower bound of the poor supporters' money, units of 2**-64/L
+        poor_w = 0
+        if min(lows) * n_alive < cs:
+            # Poor/rich passes: classes below the price computed with the poor found so far
+            # are certainly poor too (the price only rises); stop when none is left.
+            rest = range(len(cl))
+            while True:
+                top = cs - poor_low  # N * 2**64 lies in [top - err*poor_w, top]
+                x_hi = -(-top // W)
+                x_lo = (top - err * poor_w) // W
+                maybe = [j for j in rest if lows[j] < x_hi]
+                if not maybe:
+                    break
+                new = [j for j in maybe if lows[j] + err < x_lo]
+                if len(new) < len(maybe):  # too close to call on the bounds: decide exactly
+                    x = (cost - held_by([cl[j] for j in poor], [ws[j] for j in poor])[1]) / W
+                    new += [j for j in maybe if lows[j] + err >= x_lo and exact(cl[j]) < x]
+                if not new:
+                    break
+                new_set = set(new)
+                rest = [j for j in rest if j not in new_set]
+                poor += new
+                for j in new:
+                    W -= ws[j]
+                    poor_w += ws[j]
+                    poor_low += ws[j] * lows[j]
+        den = W * ((L << shift) if cardinality else cs)
+        top = cs - poor_low
+        if not poor:
+            rho = Fraction(top, den)
+            return [rho, rho, W, cl, ws, poor, (rho, Fraction(cost))]
+        return [Fraction(top - err * poor_w, den), Fraction(top, den), W, cl, ws, poor, None]
+
+    def exact_of(ev) -> tuple[Fraction, Fraction]:
+        if ev[6] is None:
+            _, held = held_by([ev[3][j] for j in ev[5]], [ev[4][j] for j in ev[5]])
+            k_cost = ev[7]
+            N = k_cost - held
+            ev[6] = (N / (ev[2] * (L if cardinality else k_cost)), N)
+        return ev[6]
+
+    def evaluated(k: int):
+        ev = evaluate(k)
+        if ev is not None:
+            ev.append(cost_l[k])
+        return ev
+
+    selected: list[int] = []
+    ties: list[tuple[int, list[int]]] = []
+    step = 0
+    while heap:
+        _, rk, k = heapq.heappop(heap)
+        ev = evaluated(k)
+        if ev is None:
+            continue
+        lo, hi = ev[0], ev[1]
+        tied = [k]
+        if heap and not hi < heap[0][0]:
+            top_key, top_rank = heap[0][0], heap[0][1]
+            if lo > top_key:
+                heapq.heappush(heap, (lo, rk, k))
+                continue
+            val = exact_of(ev)[0]
+            if (val, rk) > (top_key, top_rank):
+                heapq.heappush(heap, (val, rk, k))
+                continue
+            # k is the best; projects whose lower bound equals val may be tied with it.
+            pending = []
+            while heap and heap[0][0] == val:
+                entry = heapq.heappop(heap)
+                ev2 = evaluated(entry[2])
+                if ev2 is None:
+                    continue
+                if ev2[0] <= val <= ev2[1]:
+                    val2 = exact_of(ev2)[0]
+                    if val2 == val:
+                        tied.append(entry[2])
+                else:
+                    val2 = ev2[0] if ev2[0] > val else exact_of(ev2)[0]
+                pending.append((val2, entry[1], entry[2]))
+            for entry in pending:
+                heapq.heappush(heap, entry)
+        step += 1
+        if len(tied) > 1:
+            ties.append((step, tied))
+        selected.append(k)
+        _, N = exact_of(ev)
+        W, cl, poor = ev[2], ev[3], ev[5]
+        if N == 0:
+            continue  # a free project: nobody pays
+        x = N / W
+        payments.append(x)
+        now = len(payments) - 1
+        x_up = -((-x.numerator << shift) // x.denominator)  # ceil(x * 2**64)
+        err += 1
+        if shared is None:
+            trans = {0: 0}
+            poor_set = set(poor)
+            for j, c in enumerate(cl):
+                if j in poor_set:
+                    trans[c] = 0
+                else:
+                    nc = trans[c] = len(parent)
+                    approx[nc] = approx[c] - x_up
+                    parent.append(c)
+                    paid_at.append(now)
+            tget = trans.__getitem__
+            for i in sups[k]:
+                cls[i] = tget(cls[i])
+        else:
+            node, trans = shared.child(node, k, cl, now)
+            poor_set = {cl[j] for j in poor}
+            for c in cl:
+                nc = trans[c]
+                if c in poor_set:
+                    zero.add(nc)
+                    approx[nc] = 0
+                    exact_memo[nc] = ZERO
+                else:
+                    approx[nc] = approx[c] - x_up
+    if shared is not None:
+        shared.end()
+    return RunResult(selected, ties, None)
+
+
+class Shared:
+    """Work shared by runs of MES at different per-voter budgets (the ``add1`` loop).
+
+    Runs at nearby budgets mostly fund the same projects in the same order. Here a voter's
+    class is the set of funded projects they approve (a class whose voters had to pay all
+    they had simply has the value 0), so it depends only on which projects were funded so
+    far, not on the amounts. So
+    the counts of each project's supporters per class are cached per node of the tree of
+    such histories, and the per-voter class array is moved between nodes only on a cache
+    miss (undoing and replaying the class changes of the steps in between). Only the class
+    *values* are recomputed for each budget.
+    """
+
+    def __init__(self, prep: Prepared):
+        self.prep = prep
+        self.parent = [0, 0]
+        self.paid_at = [0, 0]
+        self.cls = [1] * prep.n_active
+        self.cls_node = 0
+        # node -> (parent node, depth, project funded to reach it, class transitions)
+        self.nodes: dict[int, tuple[int, int, int, dict[int, int]]] = {0: (-1, 0, -1, {})}
+        self.children: dict[tuple[int, int], int] = {}
+        self.cache: dict[int, dict[int, tuple[list[int], list[int]]]] = {0: {}}
+        self.undo: dict[int, list[int]] = {}
+        self.touched: set[int] = {0}
+        self.next_node = 1
+
+    def begin(self) -> None:
+        self.touched = {0}
+
+    def end(self) -> None:
+        """Forget the nodes this run did not visit (but not those the class array is at)."""
+        keep = self.touched | set(self._path(self.cls_node))
+        for nd in [nd for nd in self.nodes if nd not in keep]:
+            del self.nodes[nd]
+            self.cache.pop(nd, None)
+        self.children = {key: nd for key, nd in self.children.items() if nd in keep}
+
+    def counts(self, node: int, k: int) -> tuple[list[int], list[int]]:
+        """Project k's supporters per class at *node*."""
+        per_node = self.cache.setdefault(node, {})
+        hit = per_node.get(k)
+        if hit is None:
+            self._move(node)
+            cnt = Counter(map(self.cls.__getitem__, self.prep.sup[k]))
+            hit = per_node[k] = (list(cnt), list(cnt.values()))
+        return hit
+
+    def child(self, node: int, k: int, classes: list[int], depth: int):
+        """The node reached from *node* by funding k, and its class transitions (each class
+        of k's supporters gets a new class; created on first use)."""
+        key = (node, k)
+        nd = self.children.get(key)
+        if nd is None:
+            nd = self.next_node
+            self.next_node += 1
+            trans = {}
+            for c in classes:
+                trans[c] = len(self.parent)
+                self.parent.append(c)
+                self.paid_at.append(depth)
+            self.nodes[nd] = (node, depth, k, trans)
+            self.children[key] = nd
+        self.touched.add(nd)
+        return nd, self.nodes[nd][3]
+
+    def _path(self, node: int) -> list[int]:
+        out = []
+        while node > 0:
+            out.append(node)
+            node = self.nodes[node][0]
+        return out  # deepest first, root excluded
+
+    def _move(self, target: int) -> None:
+        """Put the class array in the state of *target*."""
+        if self.cls_node == target:
+            return
+        here = self._path(self.cls_node)
+        there = self._path(target)
+        common = set(here) & set(there)
+        cls = self.cls
+        sup = self.prep.sup
+        for nd in here:
+            if nd in common:
+                break
+            old = self.undo.pop(nd)
+            for i, c in zip(sup[self.nodes[nd][2]], old):
+                cls[i] = c
+        get = cls.__getitem__
+        for nd in reversed([nd for nd in there if nd not in common]):
+            members = sup[self.nodes[nd][2]]
+            self.undo[nd] = list(map(get, members))
+            tget = self.nodes[nd][3].__getitem__
+            for i in members:
+                cls[i] = tget(cls[i])
+        self.cls_node = target

@@ -127,22 +127,26 @@ def create_app(config: str | type[Config] | None = None, overrides: Mapping | No
 
     from pb.account.routes import bp as account_bp
     from pb.admin.routes import bp as admin_bp
+    from pb.audit.routes import bp as audit_bp
     from pb.ballot.routes import bp as ballot_bp
     from pb.codes.routes import bp as codes_bp
     from pb.paper.routes import bp as paper_bp
     from pb.moderation.routes import bp as moderation_bp
     from pb.proposals.routes import bp as proposals_bp
     from pb.public.routes import bp as public_bp
+    from pb.results.routes import bp as results_bp
 
     app.register_blueprint(public_bp)
     app.register_blueprint(account_bp, url_prefix="/account")
     app.register_blueprint(admin_bp, url_prefix="/admin")
     app.register_blueprint(proposals_bp)
     app.register_blueprint(moderation_bp, url_prefix="/moderation")
-
+    app.register_blueprint(results_bp)
     app.register_blueprint(ballot_bp)
     app.register_blueprint(codes_bp)
     app.register_blueprint(paper_bp)
+    app.register_blueprint(audit_bp)
+
     cli.init_app(app)
     return app
 

@@ -1,0 +1,1 @@
+"""Results: the count, its confirmation and publication, the public results, follow-up and privacy pages."""

@@ -1,0 +1,239 @@
+"""Results: count after close, preview logged, confirmation before publication, public pages,
+follow-up updates, privacy notice and the who-voted purge."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from pb.extensions import db
+from pb.models import AuditLog, Ballot, Phase, Project, Role, Round, RoundKind, VoterRecord
+from pb.services import ServiceError
+from pb.services import privacy
+from pb.services import results as service
+from tests.pb.factories import log_in, make_counted_ballot, make_frozen_round, make_user
+
+
+def _closed_round(**overrides) -> tuple[Round, list[int]]:
+    """A round in its results phase with ballots 3x[a], 2x[a,b], 1x[c] in one 100,000 pot."""
+    round_ = make_frozen_round(phase=Phase.RESULTS, confirming_body="City board", **overrides)
+    area = round_.areas[0]
+    ids = [p.id for p in area.projects]
+    for choice in [[ids[0]]] * 3 + [[ids[0], ids[1]]] * 2 + [[ids[2]]]:
+        make_counted_ballot(area, choice)
+    return round_, ids
+
+
+def _voter_records(round_: Round, n: int) -> None:
+    from datetime import date
+
+    for i in range(n):
+        db.session.add(VoterRecord(round_id=round_.id, voter_ref=f"{i:064x}", voted_on=date(2026, 3, 1), channel="online"))
+    db.session.commit()
+
+
+def english(app):
+    """An app context whose messages are in English (outside a request they are Finnish)."""
+    return app.test_request_context(headers={"Accept-Language": "en"})
+
+
+CONFIRM = {"body": "City board", "confirmed_by": "Chair Maija Meikäläinen", "decision_reference": "KH 12.5.2026 § 7"}
+
+
+def test_count_confirm_publish_in_order(app):
+    """Publishing needs a count and its confirmation; the published votes are the counted ones."""
+    with english(app):
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        round_, (a, b, c) = _closed_round()
+        with pytest.raises(ServiceError, match="Run the count first"):
+            service.publish_results(admin, round_)
+        run = service.run_tally(admin, round_)
+        with pytest.raises(ServiceError, match="confirmed by City board"):
+            service.publish_results(admin, round_)
+        service.confirm_results(admin, round_, run, CONFIRM)
+        publication = service.publish_results(admin, round_)
+        outcome = publication.run.pots[0].outcome
+        assert outcome["votes"] == {str(a): 5, str(b): 2, str(c): 1}
+        assert outcome["selected"] == [str(a), str(b)]  # 30,000 + 40,000; c (50,000) no longer fits
+        assert not publication.run.is_preview
+        with pytest.raises(ServiceError, match="already been published"):
+            service.run_tally(admin, round_)
+        actions = db.session.scalars(sa.select(AuditLog.action).where(AuditLog.round_id == round_.id)).all()
+        assert {"results.tally", "results.confirm", "results.publish"} <= set(actions)
+
+
+def test_nothing_is_counted_while_voting_is_open(app):
+    """Counting and viewing counts are refused during voting, even for administrators."""
+    with english(app):
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        round_ = make_frozen_round()
+        make_counted_ballot(round_.areas[0], [round_.areas[0].projects[0].id])
+        with pytest.raises(ServiceError, match="after voting has closed"):
+            service.run_tally(admin, round_)
+        with pytest.raises(ServiceError, match="while voting is open"):
+            service.view_counts(admin, round_)
+
+
+def test_a_changed_count_needs_a_new_confirmation(app):
+    """A ballot counted after the confirmed count blocks publication until counted and confirmed again."""
+    with english(app):
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        round_, ids = _closed_round()
+        run = service.run_tally(admin, round_)
+        service.confirm_results(admin, round_, run, CONFIRM)
+        make_counted_ballot(round_.areas[0], [ids[2]])  # e.g. a late-keyed paper ballot
+        with pytest.raises(ServiceError, match="changed since the confirmed count"):
+            service.publish_results(admin, round_)
+        stale = run
+        newer = service.run_tally(admin, round_)
+        with pytest.raises(ServiceError, match="latest count"):
+            service.confirm_results(admin, round_, stale, CONFIRM)
+        service.confirm_results(admin, round_, newer, CONFIRM)
+        assert service.publish_results(admin, round_).run_id == newer.id
+
+
+def test_youth_rounds_are_confirmed_by_their_panel(app):
+    """A youth round's results are confirmed only by its named panel, and not published before."""
+    with english(app):
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        round_, _ = _closed_round(kind=RoundKind.YOUTH)
+        round_.confirming_body = "Nuorten paneeli"
+        db.session.commit()
+        run = service.run_tally(admin, round_)
+        with pytest.raises(ServiceError, match="Nuorten paneeli"):
+            service.confirm_results(admin, round_, run, CONFIRM)
+        with pytest.raises(ServiceError, match="Nuorten paneeli"):
+            service.publish_results(admin, round_)
+        service.confirm_results(admin, round_, run, {**CONFIRM, "body": "Nuorten paneeli"})
+        assert service.publish_results(admin, round_).confirmation.body == "Nuorten paneeli"
+
+
+def test_confirmation_fields_are_required(app):
+    """Who confirmed and the decision reference are required; blank ones are refused."""
+    with english(app):
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        round_, _ = _closed_round()
+        run = service.run_tally(admin, round_)
+        for missing in ("confirmed_by", "decision_reference"):
+            with pytest.raises(ServiceError, match="required"):
+                service.confirm_results(admin, round_, run, {**CONFIRM, missing: "  "})
+        assert service.confirmation_of(run) is None
+
+
+def test_preview_views_are_logged_and_limited_to_administrators_and_auditors(app, client):
+    """Every view of the pre-publication count is in the audit log; residents and moderators get 403."""
+    with english(app):
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        auditor = make_user(roles=(Role.AUDITOR,))
+        moderator = make_user(roles=(Role.MODERATOR,))
+        round_, _ = _closed_round()
+        service.run_tally(admin, round_)
+        round_id, ids = round_.id, (admin.id, auditor.id, moderator.id)
+    for user_id in ids[:2]:
+        log_in(client, user_id)
+        page = client.get(f"/admin/rounds/{round_id}/results")
+        assert page.status_code == 200 and "Ballots counted: 6" in page.get_data(as_text=True)
+    log_in(client, ids[2])
+    assert client.get(f"/admin/rounds/{round_id}/results").status_code == 403
+    with english(app):
+        viewers = db.session.scalars(sa.select(AuditLog.actor_id).where(AuditLog.action == "results.preview.view")).all()
+        assert sorted(viewers) == sorted(ids[:2])
+
+
+def test_publication_through_the_pages(app, client):
+    """An administrator counts, records the confirmation and publishes through the pages; the public page then shows votes, cost and budget used."""
+    with english(app):
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        round_, (a, b, c) = _closed_round()
+        round_id, area_id, admin_id = round_.id, round_.areas[0].id, admin.id
+        digest = round_.config_digest
+    assert "not been published" in client.get(f"/rounds/{round_id}/results").get_data(as_text=True)
+    log_in(client, admin_id)
+    assert client.post(f"/admin/rounds/{round_id}/results/count").status_code == 302
+    client.post(f"/admin/rounds/{round_id}/results/publish")
+    assert "not been published" in client.get(f"/rounds/{round_id}/results").get_data(as_text=True)
+    client.post(f"/admin/rounds/{round_id}/results/confirm", data=CONFIRM)
+    assert client.post(f"/admin/rounds/{round_id}/results/publish").status_code == 302
+    page = client.get(f"/rounds/{round_id}/results/{area_id}").get_data(as_text=True)
+    assert "Budget used: €70,000 of €100,000." in page and "Ballots counted: 6." in page
+    assert digest in page and "KH 12.5.2026 § 7" in page
+    assert "in order of their votes" in page
+    assert "There were no ties." in page
+
+
+def test_ties_are_shown_in_words(app, client):
+    """A tie decided by the chain appears on the public page with the tied projects and the deciding key."""
+    with english(app):
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        round_ = make_frozen_round(phase=Phase.RESULTS, costs=(60_000, 60_000), tie_break="cost,id")
+        area = round_.areas[0]
+        first, second = area.projects
+        make_counted_ballot(area, [first.id, second.id])
+        run = service.run_tally(admin, round_)
+        service.confirm_results(admin, round_, run, CONFIRM)
+        service.publish_results(admin, round_)
+        round_id, area_id = round_.id, area.id
+        assert run.pots[0].outcome["ties"][0]["decided_by"] == "id"
+    page = client.get(f"/rounds/{round_id}/results/{area_id}").get_data(as_text=True)
+    assert "were tied; the lower project number decided" in page
+
+
+def test_follow_up_only_for_funded_projects_and_shown_publicly(app, client):
+    """Funded projects take implementation updates shown on the results page; unfunded ones are refused."""
+    with english(app):
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        round_, (a, b, c) = _closed_round()
+        run = service.run_tally(admin, round_)
+        service.confirm_results(admin, round_, run, CONFIRM)
+        service.publish_results(admin, round_)
+        with pytest.raises(ServiceError, match="Only projects funded"):
+            service.add_follow_up(admin, db.session.get(Project, c), {"status": "planned", "note_en": "x"})
+        with pytest.raises(ServiceError, match="Choose a status"):
+            service.add_follow_up(admin, db.session.get(Project, a), {"status": "lost", "note_en": "x"})
+        round_id, area_id, admin_id = round_.id, round_.areas[0].id, admin.id
+    log_in(client, admin_id)
+    assert client.get(f"/admin/rounds/{round_id}/follow-up").status_code == 200
+    client.post(f"/admin/projects/{a}/follow-up", data={f"p{a}-status": "in-progress", f"p{a}-note_en": "Benches ordered."})
+    page = client.get(f"/rounds/{round_id}/results/{area_id}").get_data(as_text=True)
+    assert "In progress" in page and "Benches ordered." in page
+
+
+def test_who_voted_records_are_purged_after_the_appeal_period_and_ballots_kept(app, runner, clock):
+    """`flask pb purge-who-voted` deletes a round's who-voted rows only after its appeal period; ballots stay."""
+    with english(app):
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        round_, _ = _closed_round(who_voted_retention_days=14)
+        other, _ = _closed_round()
+        _voter_records(round_, 6)
+        _voter_records(other, 2)
+        run = service.run_tally(admin, round_)
+        service.confirm_results(admin, round_, run, CONFIRM)
+        service.publish_results(admin, round_)
+        round_id, other_id = round_.id, other.id
+    clock.advance(days=13, hours=23)
+    assert "No round" in runner.invoke(args=["pb", "purge-who-voted"]).output
+    clock.advance(hours=1)
+    result = runner.invoke(args=["pb", "purge-who-voted"])
+    assert f"round {round_id}: deleted 6" in result.output
+    with english(app):
+        remaining = db.session.scalars(sa.select(VoterRecord.round_id)).all()
+        assert remaining == [other_id, other_id]  # unpublished round: kept
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Ballot).where(Ballot.round_id == round_id)) == 6
+        assert privacy.purge_who_voted(clock.now + timedelta(days=400)) == []
+
+
+def test_privacy_notice_in_three_languages(app, client):
+    """The privacy notice says what is stored and for how long, in Finnish, Swedish and English."""
+    with english(app):
+        make_frozen_round(who_voted_retention_days=30)
+    pages = {}
+    for lang in ("fi", "sv", "en"):
+        client.environ_base["HTTP_ACCEPT_LANGUAGE"] = lang
+        response = client.get("/privacy")
+        assert response.status_code == 200
+        pages[lang] = response.get_data(as_text=True)
+    assert "30 days after the results are published" in pages["en"]
+    assert pages["fi"] != pages["en"] and pages["sv"] != pages["en"] and pages["fi"] != pages["sv"]
+    assert "Who voted" in pages["en"]

@@ -134,13 +134,13 @@ def enter_code(round_id: int):
     try:
         redeemed = redeem_code(round_.id, form.code.data, address=client_address(), at=now())
     except CodeThrottled as error:
-        form.code.errors = [error.message]
+        form.code.errors = [str(error.message)]
         page, _status = _start_page(round_, code_form=form)
         response = make_response(page, 429)
         response.headers["Retry-After"] = str(error.retry_after)
         return response
     except ServiceError as error:
-        form.code.errors = [error.message]
+        form.code.errors = [str(error.message)]
         return _start_page(round_, code_form=form, status=400)
     session[VOTER_KEY] = {"round": round_.id, "kind": "code", "code": redeemed.code_id,
                           "ref": redeemed.voter_ref, "area": redeemed.area_id}

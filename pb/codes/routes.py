@@ -60,7 +60,7 @@ def generate_batch(round_id: int):
             actor=g.user, at=now(),
         )
     except ServiceError as error:
-        form.label.errors = [error.message]
+        form.label.errors = [str(error.message)]
         return _list_page(round_, form, 400)
     csv_text = render_csv(generated)
     csv_href = "data:text/csv;charset=utf-8;base64," + base64.b64encode(csv_text.encode("utf-8")).decode("ascii")

@@ -152,3 +152,53 @@ def make_counted_ballot(area: Area, project_ids, *, is_counted: bool = True, cha
         db.session.get(Ballot, ballot_id).is_counted = False
     db.session.commit()
     return ballot_id
+
+
+#: Eligibility accepting the test provider's Espoo residents and voting codes.
+OPEN_ELIGIBILITY = {"channels": ["identity", "code"], "municipality": "049"}
+
+
+def make_voting_round(*, areas=(("suur-tapiola", 100_000), ("vanha-espoo", 80_000)), citywide: int | None = None,
+                      costs=(30_000, 40_000, 50_000, 60_000), eligibility=OPEN_ELIGIBILITY, **overrides) -> Round:
+    """A round in its voting phase, frozen, with the given areas (code, budget), an optional
+    citywide pot of that budget, and one project per cost in each pot."""
+    import json
+    from datetime import datetime, timezone
+
+    from pb.models import BallotKind, Project
+
+    values = {
+        "name_fi": "Äänestyskierros",
+        "kind": RoundKind.CITY,
+        "phase": Phase.VOTING,
+        "ballot_kind": BallotKind.APPROVAL,
+        "min_choices": 1,
+        "max_choices": 3,
+        "eligibility": json.dumps(eligibility),
+        "frozen_at": datetime(2026, 2, 1, tzinfo=timezone.utc),
+        "config_digest": "0" * 64,
+    }
+    values.update(overrides)
+    round_ = Round(**values)
+    db.session.add(round_)
+    pots = [Area(code=code, name_fi=code.replace("-", " ").title(), budget=budget, round=round_)
+            for code, budget in areas]
+    if citywide is not None:
+        pots.append(Area(code="koko-kaupunki", name_fi="Koko kaupunki", budget=citywide, is_citywide=True, round=round_))
+    db.session.add_all(pots)
+    db.session.flush()
+    for pot in pots:
+        for position, cost in enumerate(costs):
+            db.session.add(Project(round=round_, area=pot, title_fi=f"{pot.code} hanke {position + 1}",
+                                   description_fi="Kuvaus", cost=cost, position=position))
+    db.session.commit()
+    return round_
+
+
+def make_code_batch(round_: Round, count: int = 3, *, label: str = "Koulu 8B", area_id: int | None = None):
+    """A batch of voting codes for a round (its eligibility must accept codes); returns the
+    stored batch and the codes in clear (as the generation page shows them, once)."""
+    from pb.security import now
+    from pb.services.codes import create_batch
+
+    return create_batch(round_.id, count, label, area_id=area_id, actor=None, at=now())

@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from werkzeug.serving import make_server
 
 from pb.extensions import db
-from pb.models import Role
+from pb.models import Round
 from pb.models.voting import Ballot, VoterRecord, VotingCode
-from tests.pb.factories import log_in, make_user
+from tests.pb.factories import make_code_batch
 from tests.pb.voting_helpers import attest, ballot_data, make_voting_round, projects_of
 
 #: Simultaneous requests per test (each its own thread, connection and transaction).
@@ -109,10 +109,8 @@ def test_simultaneous_casts_with_one_code_leave_one_ballot(app, client):
     """CONCURRENT casts with one voting code: exactly one ballot, the code used once."""
     round_id, area, projects = _round(app)
     with app.app_context():
-        admin_id = make_user(roles=(Role.ADMINISTRATOR,)).id
-    log_in(client, admin_id)
-    html = client.post(f"/admin/rounds/{round_id}/codes", data={"label": "8B", "count": "1", "area": "0"}).get_data(as_text=True)
-    code = html.split('<p class="code-card-code"><code>')[1].split("<")[0]
+        _batch, generated = make_code_batch(db.session.get(Round, round_id), 1)
+        code = generated.codes[0]
     voter = app.test_client()
     assert voter.post(f"/rounds/{round_id}/vote/code", data={"code": code}).status_code == 303
     with running_server(app) as base:

@@ -3,51 +3,14 @@ HTTP steps a voter takes (attest with the test provider, enter a code, cast)."""
 
 from __future__ import annotations
 
-import json
 import re
-from datetime import datetime, timezone
 
 import sqlalchemy as sa
 
 from pb.extensions import db
-from pb.models import Area, BallotKind, Phase, Project, Round, RoundKind
+from pb.models import Area, Project
 from pb.models.voting import Ballot, BallotChoice, VoterRecord
-
-#: Eligibility accepting the test provider's Espoo residents and voting codes.
-OPEN_ELIGIBILITY = {"channels": ["identity", "code"], "municipality": "049"}
-
-
-def make_voting_round(*, areas=(("suur-tapiola", 100_000), ("vanha-espoo", 80_000)), citywide: int | None = None,
-                      costs=(30_000, 40_000, 50_000, 60_000), eligibility=OPEN_ELIGIBILITY, **overrides) -> Round:
-    """A round in its voting phase, frozen, with the given areas (code, budget), an optional
-    citywide pot of that budget, and one project per cost in each pot."""
-    values = {
-        "name_fi": "Äänestyskierros",
-        "kind": RoundKind.CITY,
-        "phase": Phase.VOTING,
-        "ballot_kind": BallotKind.APPROVAL,
-        "min_choices": 1,
-        "max_choices": 3,
-        "eligibility": json.dumps(eligibility),
-        "frozen_at": datetime(2026, 2, 1, tzinfo=timezone.utc),
-        "config_digest": "0" * 64,
-    }
-    values.update(overrides)
-    round_ = Round(**values)
-    db.session.add(round_)
-    pots = [Area(code=code, name_fi=code.replace("-", " ").title(), budget=budget, round=round_)
-            for code, budget in areas]
-    if citywide is not None:
-        pots.append(Area(code="koko-kaupunki", name_fi="Koko kaupunki", budget=citywide, is_citywide=True, round=round_))
-    db.session.add_all(pots)
-    db.session.flush()
-    for pot in pots:
-        for position, cost in enumerate(costs):
-            db.session.add(Project(round=round_, area=pot, title_fi=f"{pot.code} hanke {position + 1}",
-                                   description_fi="Kuvaus", cost=cost, position=position))
-    db.session.commit()
-    return round_
-
+from tests.pb.factories import OPEN_ELIGIBILITY, make_voting_round  # noqa: F401 (re-exported)
 
 def projects_of(area: Area) -> list[int]:
     return list(db.session.scalars(sa.select(Project.id).where(Project.area_id == area.id).order_by(Project.position)))

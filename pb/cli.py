@@ -55,13 +55,14 @@ def create_admin_command(email: str, password: str | None) -> None:
 
 
 @pb_cli.command("demo")
+@click.option("--all-phases", is_flag=True, help="Also a youth round in voting and a round taking proposals.")
 @_in_english
-def demo_command() -> None:
+def demo_command(all_phases: bool = False) -> None:
     """Load the demo round, proposals and accounts (only into a database without rounds)."""
     if current_app.config.get("NAME") == "production":
         raise click.ClickException("refusing to load demo accounts into a production database")
     try:
-        accounts = demo.load_demo()
+        accounts = demo.load_demo(all_phases=all_phases)
     except (sa.exc.OperationalError, sa.exc.ProgrammingError):
         raise click.ClickException("the database has no tables yet: run `flask db upgrade` first") from None
     if accounts is None:

@@ -143,10 +143,11 @@ def create_project(moderator: User, round_: Round, values: Mapping[str, Any]) ->
     """Put a project on the ballot directly (not from a proposal)."""
     ensure_not_frozen(round_, _l("the project list"))
     clean = _clean_project(round_, values, partial=False)
-    project = Project(round=round_, **clean)
-    _check_titles(project)
     if "position" not in clean:
-        project.position = _next_position(clean["area_id"])
+        clean["position"] = _next_position(clean["area_id"])
+    project = Project(**clean)
+    _check_titles(project)
+    project.round = round_
     db.session.add(project)
     db.session.flush()
     record(moderator, "project.create", project, None, snapshot(project, PROJECT_FIELDS))
@@ -169,13 +170,14 @@ def project_from_proposal(moderator: User, proposal: Proposal) -> Project:
         raise ServiceError(_l("Set the official cost first."))
     if proposal.project is not None:
         raise ServiceError(_l("This proposal is already on the ballot."))
+    position = _next_position(proposal.area_id)
     project = Project(
         round=round_,
         area_id=proposal.area_id,
         proposal=proposal,
         cost=proposal.official_cost,
         category=proposal.category,
-        position=_next_position(proposal.area_id),
+        position=position,
         **{f"{f}_{lang}": getattr(proposal, f"{f}_{lang}") for f in ("title", "description") for lang in LANGS},
     )
     db.session.add(project)

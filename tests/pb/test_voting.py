@@ -340,3 +340,16 @@ def test_production_refuses_the_test_identity_provider(monkeypatch):
     assert "identity_test" not in app.blueprints
     with pytest.raises(RuntimeError, match="PB_IDENTITY_TEST_PROVIDER"):
         create_app("production", {"PB_IDENTITY_TEST_PROVIDER": True})
+
+
+def test_too_few_choices_are_refused_with_the_minimum(app, client):
+    """With at least two choices required, one choice is refused with the number needed."""
+    with app.app_context():
+        round_ = make_voting_round(min_choices=2, areas=(("suur-tapiola", 100_000),))
+        round_id, area, pots = round_.id, round_.areas[0].id, projects_of(round_.areas[0])
+    attest(client, round_id, "aino")
+    response = client.post(f"/rounds/{round_id}/vote/cast", data=ballot_data(area, {area: pots[:1]}))
+    assert response.status_code == 400 and "at least 2 projects" in response.get_data(as_text=True)
+    with app.app_context():
+        assert table_counts() == (0, 0, 0)
+    assert cast_via_http(client, round_id, area, {area: pots[:2]}).status_code == 200

@@ -2,6 +2,7 @@
 
 from pb.models.accounts import LoginAttempt, Role, RoleAssignment, User
 from pb.models.audit import AuditLog
+from pb.models.exports import AuditBundle, ReceiptCheck
 from pb.models.projects import CATEGORIES, Project, Proposal, ProposalStatus
 from pb.models.results import Confirmation, FollowUpStatus, FollowUpUpdate, PotResult, Publication, TallyRun
 from pb.models.rounds import PHASE_ORDER, Area, BallotKind, Phase, Round, RoundKind
@@ -19,6 +20,8 @@ from pb.models.voting import (
 )
 
 __all__ = [
+    "AuditBundle",
+    "ReceiptCheck",
     "Confirmation",
     "FollowUpStatus",
     "FollowUpUpdate",

@@ -1,0 +1,1 @@
+"""Audit: the ballot exports, the audit bundle download and the public receipt check."""

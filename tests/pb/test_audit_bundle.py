@@ -1,0 +1,165 @@
+"""The audit bundle of a published round: built once and stored, its digest on the results
+page never changes, and an auditor recounts it with pb-audit (MATCH) and with pabutools
+(the same winners)."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+from pb.extensions import db
+from pb.models import AuditLog, Round, User
+from pb.services import ServiceError, exports
+from tests.pb.test_exports import bundle_files, finish_round
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def page_digest(html: str) -> str:
+    """The bundle digest as the results page shows it."""
+    found = re.search(r"Audit bundle digest:\s*<code[^>]*>([0-9a-f]{64})</code>", html)
+    assert found, "no bundle digest on the page"
+    return found.group(1)
+
+
+def pb_audit(path: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "voting.audit", str(path), *args], capture_output=True,
+                          text=True, cwd=ROOT, timeout=120)
+
+
+def test_downloaded_bundle_recounts_to_match_with_the_digest_on_the_results_page(app, client, clock, tmp_path):
+    """pb-audit, run on the downloaded zip with --expect-digest taken from the results page, prints MATCH and exits 0; the download header carries the same digest."""
+    with app.app_context():
+        finished = finish_round(clock)
+    digest = page_digest(client.get(f"/rounds/{finished.round_id}/results").get_data(as_text=True))
+    response = client.get(f"/audit/rounds/{finished.round_id}/bundle.zip")
+    assert response.status_code == 200 and response.headers["Content-Type"] == "application/zip"
+    assert response.headers["X-Bundle-Digest"] == digest
+    assert digest in client.get(f"/audit/rounds/{finished.round_id}").get_data(as_text=True)
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(response.data)
+    run = pb_audit(path, "--expect-digest", digest)
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert run.stdout.splitlines()[-1] == "MATCH"
+    assert f"digest {digest}" in run.stdout
+
+    # Another digest (one changed hex digit) is a mismatch: the page's value is what binds.
+    other = ("0" if digest[0] != "0" else "1") + digest[1:]
+    run = pb_audit(path, "--expect-digest", other)
+    assert run.returncode == 1 and run.stdout.splitlines()[-1] == "MISMATCH"
+
+
+def test_bundle_holds_the_published_outcomes_and_the_frozen_configuration(app, clock):
+    """result.json carries exactly the outcomes the publication's run stored; config.json the frozen configuration with its digest, and the rule and tie chain counted."""
+    with app.app_context():
+        finished = finish_round(clock)
+        round_ = db.session.get(Round, finished.round_id)
+        publication = exports.publication_of(round_)
+        files = bundle_files(exports.stored_bundle(round_).data)
+        result = json.loads(files["result.json"])
+        config = json.loads(files["config.json"])
+        names = exports.pot_names(round_)
+        for pot in publication.run.pots:
+            published = json.loads(pot.outcome_json)
+            published["warnings"] = sorted(({"code": w["code"], "project_id": w.get("project_id")}
+                                            for w in published["warnings"]),
+                                           key=lambda w: (w["code"], w["project_id"] or ""))
+            entry = result["pots"][names[pot.area_id]]
+            assert entry["ballots"] == pot.ballot_count
+            assert entry["outcome"]["selected"] == published["selected"]
+            assert entry["outcome"]["votes"] == published["votes"]
+            assert entry["outcome"]["ties"] == published["ties"]
+        assert config["round"]["frozen_config"] == json.loads(round_.frozen_config_json)
+        assert config["round"]["config_digest"] == round_.config_digest
+        for pot in config["pots"].values():
+            assert (pot["rule"], pot["tie_break"]) == (round_.rule, round_.tie_break)
+
+
+def test_the_bundle_is_built_once_and_its_digest_never_changes(app, client, clock):
+    """Building again returns the stored bundle; every download is the same bytes; the publication carries the stored digest."""
+    with app.app_context():
+        finished = finish_round(clock)
+        round_ = db.session.get(Round, finished.round_id)
+        stored = exports.stored_bundle(round_)
+        again = exports.build_round_bundle(round_)
+        assert again.id == stored.id and again.digest == stored.digest
+        assert exports.publication_of(round_).bundle_digest == stored.digest
+        fresh = exports.round_bundle_files(round_, exports.publication_of(round_))
+        assert exports.bundle_digest(fresh) != stored.digest  # a rebuild draws new ballot ids: hence storing
+        digest = stored.digest
+        entries = [e.action for e in db.session.query(AuditLog).filter(AuditLog.round_id == round_.id)]
+        assert entries.count("audit.bundle") == 1
+    first = client.get(f"/audit/rounds/{finished.round_id}/bundle.zip").data
+    second = client.get(f"/audit/rounds/{finished.round_id}/bundle.zip").data
+    assert first == second
+    assert exports.bundle_digest(bundle_files(first)) == digest
+
+
+def test_a_bundle_that_does_not_recount_is_refused(app, clock, monkeypatch):
+    """If the stored outcome differs from what the ballots give, no bundle is stored and the build is refused."""
+    with app.app_context():
+        finished = finish_round(clock, publish=False)
+        from pb.services import results as results_service
+        from tests.pb.test_exports import CONFIRM
+
+        round_ = db.session.get(Round, finished.round_id)
+        admin = db.session.get(User, finished.admin_id)
+        run = results_service.run_tally(admin, round_)
+        results_service.confirm_results(admin, round_, run, CONFIRM)
+        publication = results_service.publish_results(admin, round_)
+        bundle = exports.stored_bundle(round_)
+        if bundle is not None:  # the publication built it: remove it to build again from a forged outcome
+            db.session.delete(bundle)
+            db.session.flush()
+        pot = publication.run.pots[0]
+        outcome = json.loads(pot.outcome_json)
+        outcome["votes"] = {k: v + 1 for k, v in outcome["votes"].items()}
+        pot.outcome_json = json.dumps(outcome)
+        with pytest.raises(ServiceError, match="does not recount"):
+            exports.build_round_bundle(round_, publication)
+        db.session.rollback()
+
+
+def test_pabutools_on_the_bundle_pb_files_gives_the_published_winners(app, clock, tmp_path):
+    """pabutools' greedy (cost, then id, among voted projects) on each exported .pb selects the projects the app published."""
+    pabutools = pytest.importorskip("pabutools")
+    from pabutools.election import Cost_Sat, Instance, parse_pabulib
+    from pabutools.rules import greedy_utilitarian_welfare
+    from pabutools.tiebreaking import TieBreakingRule
+
+    with app.app_context():
+        finished = finish_round(clock)
+        round_ = db.session.get(Round, finished.round_id)
+        assert (round_.rule, round_.tie_break) == ("greedy", "cost,id")
+        files = bundle_files(exports.stored_bundle(round_).data)
+    result = json.loads(files["result.json"])
+    cost_id = TieBreakingRule(lambda inst, prof, p: (p.cost, p.name))  # "cost,id": ids in string order
+    assert pabutools is not None
+    for pot, entry in result["pots"].items():
+        path = tmp_path / f"{pot}.pb"
+        path.write_bytes(files[f"ballots/{pot}.pb"])
+        instance, profile = parse_pabulib(str(path))
+        scores = profile.approval_scores()
+        voted = Instance([p for p in instance if scores.get(p, 0) > 0], budget_limit=instance.budget_limit)
+        chosen = greedy_utilitarian_welfare(voted, profile, sat_class=Cost_Sat, tie_breaking=cost_id)
+        assert sorted(p.name for p in chosen) == sorted(entry["outcome"]["selected"]), pot
+        assert entry["outcome"]["selected"]
+
+
+def test_bundle_zip_is_a_plain_zip_with_the_documented_files(app, clock):
+    """The stored zip holds exactly the documented files for the round's pots."""
+    with app.app_context():
+        finished = finish_round(clock)
+        data = exports.stored_bundle(db.session.get(Round, finished.round_id)).data
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        names = sorted(archive.namelist())
+    pots = sorted(["north", "citywide"])
+    assert names == sorted(["config.json", "manifest.json", "receipts.txt", "result.json"]
+                           + [f"ballots/{p}.{s}" for p in pots for s in ("pb", "csv", "json")])

@@ -237,3 +237,4 @@ def test_privacy_notice_in_three_languages(app, client):
     assert "30 days after the results are published" in pages["en"]
     assert pages["fi"] != pages["en"] and pages["sv"] != pages["en"] and pages["fi"] != pages["sv"]
     assert "Who voted" in pages["en"]
+    assert 'href="/privacy"' in client.get("/").get_data(as_text=True)  # the footer links to it

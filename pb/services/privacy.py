@@ -51,3 +51,31 @@ def purge_who_voted(now: datetime | None = None) -> list[Purge]:
         db.session.commit()
         done.append(Purge(round_.id, deleted))
     return done
+
+
+def rewrite_ballot_storage(round_id: int) -> bool:
+    """On PostgreSQL, erase what the storage itself remembers of the casting order of a
+    round's ballots (the caller commits; call it once voting has closed).
+
+    PostgreSQL appends rows to the heap in insertion order and stamps each row with the id of
+    the transaction that wrote it (``xmin``). A ballot and its who-voted record are written in
+    one transaction, so during voting a reader of the database (``SELECT`` without ``ORDER
+    BY``, ``pg_dump``, or ``xmin``) can pair them exactly. Rewriting the round's rows in one
+    transaction gives them all the same ``xmin``; ``CLUSTER`` then rewrites the three tables
+    in primary key (random) order, dropping the old row versions. SQLite needs none of this:
+    the tables are ``WITHOUT ROWID`` and stored in key order. Returns whether it ran.
+    """
+    if db.session.get_bind().dialect.name != "postgresql":
+        return False
+    from pb.models import Ballot, BallotChoice
+
+    round_ballots = sa.select(Ballot.id).where(Ballot.round_id == round_id).scalar_subquery()
+    for statement in (
+        sa.update(VoterRecord).where(VoterRecord.round_id == round_id).values(round_id=VoterRecord.round_id),
+        sa.update(Ballot).where(Ballot.round_id == round_id).values(round_id=Ballot.round_id),
+        sa.update(BallotChoice).where(BallotChoice.ballot_id.in_(round_ballots)).values(project_id=BallotChoice.project_id),
+    ):
+        db.session.execute(statement.execution_options(synchronize_session=False))
+    for table in ("voter_record", "ballot", "ballot_choice"):
+        db.session.execute(sa.text(f"CLUSTER {table} USING pk_{table}"))
+    return True

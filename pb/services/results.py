@@ -111,8 +111,12 @@ def run_tally(actor: User, round_: Round, *, now: datetime | None = None) -> Tal
     """Count every pot with the frozen rule (a preview until published)."""
     from pb.tally import tally_options
 
+    from pb.services.privacy import rewrite_ballot_storage
+
     now = now or security.now()
     _require_counting(round_, now)
+    if rewrite_ballot_storage(round_.id):  # its own short transaction: CLUSTER locks the tables
+        db.session.commit()
     rule, options, chain = tally_options(round_)
     run = TallyRun(round_id=round_.id, created_at=now, created_by_id=actor.id if actor else None, rule=rule,
                    rule_options=canonical_json(options).rstrip("\n"), tie_break=chain,
@@ -188,8 +192,14 @@ def publish_results(actor: User, round_: Round, *, now: datetime | None = None) 
     db.session.add(publication)
     db.session.flush()
     record(actor, "results.publish", publication, None, {"run_id": run.id, "confirmation_id": confirmation.id})
+    from pb.services.exports import build_round_bundle
+
     try:
+        build_round_bundle(round_, publication, actor=actor)  # stored once; sets publication.bundle_digest
         db.session.commit()
+    except ServiceError:
+        db.session.rollback()
+        raise
     except sa.exc.IntegrityError:
         db.session.rollback()
         raise ServiceError(_l("The results of this round have already been published.")) from None

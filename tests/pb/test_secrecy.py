@@ -142,3 +142,54 @@ def test_physical_row_order_on_sqlite_is_key_order(app, clock):
             assert rows in orders, table
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Ballot)) == N
         assert db.session.scalar(sa.select(sa.func.count()).select_from(VoterRecord)) == N
+
+
+def test_postgresql_storage_order_is_erased_when_counting(app, clock):
+    """On PostgreSQL, once the count has run, neither heap order nor the writing transaction (xmin) pairs ballots with voters better than chance (same bound as above).
+
+    Before the count both pair every ballot with its voter (the rows of one cast are
+    appended together by one transaction): ``pb.services.privacy.rewrite_ballot_storage``
+    gives the round's rows one transaction id and rewrites the tables in key order.
+    """
+    import pytest
+
+    if not is_postgresql():
+        pytest.skip("SQLite stores these tables in key order (see the test above)")
+    from pb.models import Phase, Role, Round
+    from pb.services.results import run_tally
+    from tests.pb.factories import make_user
+
+    rng = random.Random(11)
+    with app.app_context():
+        rounds = [_cast_round(rng, clock) for _ in range(TRIALS)]
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        orders = {"heap": "", "xmin": " ORDER BY xmin::text::bigint, ctid"}
+        before = _storage_scores(rounds, orders)
+        assert before["heap"] == before["xmin"] == N * TRIALS  # the leak the rewrite removes
+        for round_id, _ in rounds:
+            round_ = db.session.get(Round, round_id)
+            round_.phase = Phase.RESULTS
+            db.session.commit()
+            run_tally(admin, round_)
+        after = _storage_scores(rounds, orders)
+    assert all(score <= LIMIT for score in after.values()), after
+
+
+def _storage_scores(rounds, orders: dict[str, str]) -> dict[str, int]:
+    """Correct pairs when ballot and voter_record rows are paired in each storage order."""
+    scores = {}
+    with db.engine.connect() as connection:
+        choices: dict[str, list[int]] = {}
+        for row in connection.execute(sa.text("SELECT ballot_id, project_id FROM ballot_choice")):
+            choices.setdefault(row.ballot_id, []).append(row.project_id)
+        for name, order in orders.items():
+            ballots = [dict(r._mapping) for r in connection.execute(sa.text(f"SELECT id, round_id FROM ballot{order}"))]
+            records = [dict(r._mapping) for r in
+                       connection.execute(sa.text(f"SELECT round_id, voter_ref FROM voter_record{order}"))]
+            total = 0
+            for round_id, truth in rounds:
+                pairs = zip([b for b in ballots if b["round_id"] == round_id],
+                            [r for r in records if r["round_id"] == round_id])
+                total += sum(truth[",".join(map(str, sorted(choices[b["id"]])))] == r["voter_ref"] for b, r in pairs)
+            scores[name] = total
+    return scores

@@ -3,6 +3,7 @@ the add1/add1u characterisations, the parametric engine's ranges, and pabutools 
 
 from __future__ import annotations
 
+import importlib
 import os
 import random
 from dataclasses import replace
@@ -20,6 +21,8 @@ from voting.rules import _mes_core as core
 from voting.rules import _mes_fast as fast
 from voting.rules.mes import mes
 from voting.tiebreak import TieChain
+
+mes_module = importlib.import_module("voting.rules.mes")  # the package re-exports the function
 
 CHAINS = ("cost,votes,id", "votes,id", "id-desc", "cost-desc,id")
 small = elections(vote_type=None, max_projects=6, max_voters=10, max_cost=60)
@@ -131,6 +134,28 @@ def test_add1_equals_the_plus_one_loop(election, chain_text, cardinality):
     expected = reference_add1(election, chain, cardinality)
     if expected[1] is None:
         assert sorted(out.selected) == expected[0] and out.details["per_voter_budget"] is None
+    else:
+        assert (out.selected, out.details["per_voter_budget"]) == expected
+
+
+@settings(max_examples=40)
+@given(small, st.booleans())
+def test_add1_without_parametric_runs_equals_the_plus_one_loop(election, cardinality):
+    """The add1 path large elections take (only fast runs sharing work, no parametric runs)
+    also gives exactly the outcome of the plain +1 loop."""
+    if not election.ballots:
+        return
+    chain = TieChain.parse("cost,votes,id")
+    saved = mes_module.PARAMETRIC_MAX_VOTERS
+    mes_module.PARAMETRIC_MAX_VOTERS = -1
+    try:
+        out = mes(election, tie_break=chain, completion="add1",
+                  utility="cardinality" if cardinality else "cost")
+    finally:
+        mes_module.PARAMETRIC_MAX_VOTERS = saved
+    expected = reference_add1(election, chain, cardinality)
+    if expected[1] is None:
+        assert sorted(out.selected) == expected[0]
     else:
         assert (out.selected, out.details["per_voter_budget"]) == expected
 

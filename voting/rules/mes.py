@@ -56,6 +56,9 @@ from . import _mes_fast as fast
 UTILITIES = ("cost", "cardinality")
 COMPLETIONS = ("none", "add1", "add1u")
 VOTE_TYPES = (VoteType.APPROVAL, VoteType.CHOOSE_1)
+#: add1 tries parametric runs (which may certify a range of budgets at once) only up to this
+#: many voters.
+PARAMETRIC_MAX_VOTERS = 20_000
 
 
 def mes(
@@ -180,16 +183,18 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     u = start
     kept_u = None
     # A parametric run costs more than a plain one but may certify a whole range of b.
-    # Where ranges are one wide (large elections: the order of selection changes with
-    # almost every b), fall back to plain runs and try a parametric one now and then.
+    # Where ranges are one wide (the order of selection changes with almost every b, as in
+    # every large election seen), fall back to plain runs and try a parametric one now and
+    # then; above PARAMETRIC_MAX_VOTERS, never (a parametric run there costs many plain ones).
+    parametric = prep.n_active <= PARAMETRIC_MAX_VOTERS
     plain_left = 0
     plain_burst = 1
     shared = fast.Shared(prep)
     while True:
-        if plain_left:
+        if plain_left or not parametric:
             run = fast.run_fast(prep, u, cardinality=cardinality, shared=shared)
             run.u_hi = u
-            plain_left -= 1
+            plain_left = max(plain_left - 1, 0)
         else:
             run = core.run(prep, u, cardinality=cardinality, track=True)
             if run.u_hi == u:

@@ -7,8 +7,12 @@ from flask_babel import lazy_gettext as _l
 
 from pb.extensions import db
 from pb.models import Role, RoleAssignment, User
-from pb.services import ServiceError
+from pb.services import ServiceError, audit_log
 from pb.services.accounts import hash_password, normalize_email
+
+
+def _roles(user: User) -> list[str]:
+    return sorted(a.role.value for a in user.roles)
 
 
 def grant_role(user: User, role: Role | str, *, by: User | None = None) -> bool:
@@ -16,7 +20,9 @@ def grant_role(user: User, role: Role | str, *, by: User | None = None) -> bool:
     role = Role(role)
     if user.has_role(role):
         return False
+    before = _roles(user)
     user.roles.append(RoleAssignment(role=role, granted_by_id=by.id if by else None))
+    audit_log.record(by, "user.role.grant", user, {"roles": before}, {"roles": _roles(user)})
     try:
         db.session.commit()
     except sa.exc.IntegrityError:  # granted at the same moment by another request
@@ -34,7 +40,9 @@ def revoke_role(user: User, role: Role | str, *, by: User | None = None) -> bool
     assignment = next((a for a in user.roles if a.role is role), None)
     if assignment is None:
         return False
+    before = _roles(user)
     user.roles.remove(assignment)
+    audit_log.record(by, "user.role.revoke", user, {"roles": before}, {"roles": _roles(user)})
     db.session.commit()
     return True
 
@@ -52,7 +60,10 @@ def create_admin(email: str, password: str | None) -> tuple[User, bool]:
         user.roles.append(RoleAssignment(role=Role.RESIDENT))
         db.session.add(user)
     if not user.has_role(Role.ADMINISTRATOR):
+        before = [] if created else _roles(user)
         user.roles.append(RoleAssignment(role=Role.ADMINISTRATOR))
+        db.session.flush()
+        audit_log.record(None, "user.role.grant", user, {"roles": before}, {"roles": _roles(user)})
     db.session.commit()
     return user, created
 

@@ -514,10 +514,20 @@ def create_round(actor: User, values: Mapping[str, Any]) -> Round:
     return round_
 
 
+def _same_eligibility(stored: str, new: str) -> bool:
+    """Whether two eligibility texts mean the same rules (the stored one may be short-hand)."""
+    try:
+        return validate_eligibility(stored) == new
+    except ServiceError:
+        return False
+
+
 def update_round(actor: User, round_: Round, values: Mapping[str, Any]) -> Round:
     """Change round settings; frozen settings are refused once voting has opened."""
     clean = _clean_round(values, round_)
     changed = {name: v for name, v in clean.items() if getattr(round_, name) != v}
+    if "eligibility" in changed and _same_eligibility(round_.eligibility, changed["eligibility"]):
+        del changed["eligibility"]
     frozen_changes = set(changed) & set(FROZEN_ROUND_FIELDS)
     if frozen_changes:
         ensure_not_frozen(round_, _l("the ballot format, rule, tie-break or eligibility"))

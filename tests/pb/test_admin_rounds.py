@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from pb.extensions import db
-from pb.models import AuditLog, Phase, Role, Round
+from pb.models import AuditLog, Phase, Role, Round, User
 from tests.pb.factories import log_in, make_area, make_audit_entry, make_project, make_round, make_user
 
 ROUND_FORM = {
@@ -17,11 +17,12 @@ ROUND_FORM = {
 }
 
 
-def _admin(app, client):
+def _admin(app, client) -> int:
+    """Log the client in as a new administrator; the administrator's id."""
     with app.app_context():
-        admin = make_user(roles=(Role.ADMINISTRATOR,))
-    log_in(client, admin)
-    return admin
+        admin_id = make_user(roles=(Role.ADMINISTRATOR,)).id
+    log_in(client, admin_id)
+    return admin_id
 
 
 def test_admin_creates_a_round_with_helsinki_dates_stored_in_utc(app, client):
@@ -104,3 +105,78 @@ def test_audit_log_page_is_for_auditors_and_administrators(app, client):
     page = client.get("/admin/audit").get_data(as_text=True)
     assert "round.update" in page
     assert client.get("/admin/audit?round=abc&page=-1").status_code == 200
+
+
+def test_role_changes_are_audit_logged(app, client):
+    """Granting and revoking a role through the admin pages writes who did it and the roles before and after."""
+    import json
+
+    admin_id = _admin(app, client)
+    with app.app_context():
+        user = make_user()
+        user_id = user.id
+    client.post(f"/admin/users/{user_id}/roles", data={"role": "moderator"})
+    client.post(f"/admin/users/{user_id}/roles/revoke", data={"role": "moderator"})
+    with app.app_context():
+        entries = db.session.scalars(sa.select(AuditLog).order_by(AuditLog.id)).all()
+        assert [e.action for e in entries] == ["user.role.grant", "user.role.revoke"]
+        assert all(e.actor_id == admin_id and e.object_id == user_id for e in entries)
+        assert json.loads(entries[0].after)["roles"] == ["moderator", "resident"]
+        assert json.loads(entries[1].after)["roles"] == ["resident"]
+
+
+def test_youth_round_created_over_http_gets_the_defaults(app, client):
+    """A youth round made through the form with empty choice limits gets up to 5 choices and the youth eligibility."""
+    _admin(app, client)
+    response = client.post("/admin/rounds/new", data={**ROUND_FORM, "kind": "youth", "max_choices": ""})
+    assert response.status_code == 302
+    with app.app_context():
+        round_ = db.session.scalars(sa.select(Round)).one()
+        assert round_.max_choices == 5 and len(round_.eligibility_rules()) == 2
+
+
+def test_unchanged_settings_can_be_saved_after_the_freeze(app, client):
+    """Saving the edit form after the freeze with only the name changed succeeds; a frozen change is refused."""
+    from pb.services import rounds as round_service
+
+    admin_id = _admin(app, client)
+    with app.app_context():
+        round_ = make_round(phase=Phase.SCREENING)
+        make_project(area=make_area(round=round_, budget=1000), cost=500)
+        round_service.advance_phase(db.session.get(User, admin_id), round_, Phase.VOTING)
+        round_id = round_.id
+    page = client.get(f"/admin/rounds/{round_id}")
+    assert page.status_code == 200
+    import re
+
+    html = page.get_data(as_text=True)
+    form = {}
+    for tag in re.findall(r"<input[^>]*>", html):
+        named = re.search(r'name="([^"]+)"', tag)
+        value = re.search(r'value="([^"]*)"', tag)
+        if named and value and 'type="checkbox"' not in tag:
+            form.setdefault(named.group(1), value.group(1))
+    for name in re.findall(r'<input[^>]*type="checkbox"[^>]*checked[^>]*name="([^"]+)"', html):
+        form[name] = "y"
+    for name, value in re.findall(r'<select[^>]*name="([^"]+)"[^>]*>.*?<option[^>]*selected[^>]*value="([^"]*)"', html, re.S):
+        form[name] = value
+    for name, value in re.findall(r'<textarea[^>]*name="([^"]+)"[^>]*>\s*([^<]*)</textarea>', html):
+        form[name] = value.replace("&#34;", '"').replace("&quot;", '"').strip()
+    form = {k: v.replace("&#34;", '"').replace("&quot;", '"') for k, v in form.items() if not k.startswith("area")}
+    form.update({"name_fi": "Uusi nimi", "kind": "city", "ballot_kind": "approval", "rule": "greedy"})
+    response = client.post(f"/admin/rounds/{round_id}", data=form)
+    assert response.status_code == 302
+    response = client.post(f"/admin/rounds/{round_id}", data={**form, "max_choices": "2"})
+    assert response.status_code == 400
+    with app.app_context():
+        fresh = db.session.get(Round, round_id)
+        assert fresh.name_fi == "Uusi nimi" and fresh.max_choices == 5
+
+
+def test_overlong_round_name_is_a_form_error(app, client):
+    """A 201-character name is refused by the form with a 400 and nothing is created."""
+    _admin(app, client)
+    response = client.post("/admin/rounds/new", data={**ROUND_FORM, "name_fi": "x" * 201})
+    assert response.status_code == 400
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0

@@ -30,8 +30,10 @@ def page_digest(html: str) -> str:
 
 
 def pb_audit(path: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "voting.audit", str(path), *args], capture_output=True,
-                          text=True, cwd=ROOT, timeout=120)
+    """Run the installed ``pb-audit`` command (``python -m voting.audit`` where it is not installed)."""
+    script = Path(sys.executable).with_name("pb-audit")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "voting.audit"]
+    return subprocess.run([*command, str(path), *args], capture_output=True, text=True, cwd=ROOT, timeout=120)
 
 
 def test_downloaded_bundle_recounts_to_match_with_the_digest_on_the_results_page(app, client, clock, tmp_path):
@@ -104,7 +106,7 @@ def test_the_bundle_is_built_once_and_its_digest_never_changes(app, client, cloc
 
 def test_a_bundle_that_does_not_recount_is_refused(app, clock, monkeypatch):
     """If the stored outcome differs from what the ballots give, no bundle is stored and the build is refused."""
-    with app.app_context():
+    with app.test_request_context(headers={"Accept-Language": "en"}):
         finished = finish_round(clock, publish=False)
         from pb.services import results as results_service
         from tests.pb.test_exports import CONFIRM

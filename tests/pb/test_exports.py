@@ -84,12 +84,10 @@ def finish_round(clock, *, casts=DEFAULT_CASTS, public_ballots: bool = True, pub
 
 
 def publish_round(round_: Round, admin: User) -> None:
-    """Count, confirm and publish through the results service (the bundle is stored then)."""
+    """Count, confirm and publish through the results service (which stores the bundle)."""
     run = results_service.run_tally(admin, round_)
     results_service.confirm_results(admin, round_, run, CONFIRM)
     results_service.publish_results(admin, round_)
-    if exports.stored_bundle(round_) is None:  # until the publication service builds it itself
-        exports.ensure_round_bundle(admin, round_)
 
 
 def bundle_files(data: bytes) -> dict[str, bytes]:
@@ -274,3 +272,21 @@ def test_pot_names_are_safe_file_names(app, code, expected):
         names = exports.pot_names(round_)
         assert names[round_.areas[0].id].startswith(expected)
         assert len(set(names.values())) == 2
+
+
+def test_demographics_when_configured_are_suppressed_in_small_groups(app, client, clock):
+    """With a minimum group size configured, the files carry the channel, and a channel used by fewer ballots than that (one paper ballot) is left empty; the bundle still recounts."""
+    app.config["EXPORT_DEMOGRAPHICS_MIN_GROUP_SIZE"] = 2
+    with app.app_context():
+        finished = finish_round(clock, paper=1)
+        bundle = exports.stored_bundle(db.session.get(Round, finished.round_id))
+        files = bundle_files(bundle.data)
+    rows = list(csv.DictReader(io.StringIO(files["ballots/north.csv"].decode())))
+    assert list(rows[0]) == ["ballot_id", "vote", "age_band", "area", "channel"]
+    channels = sorted(row["channel"] for row in rows)
+    assert channels == [""] + ["online"] * (len(rows) - 1)
+    assert json.loads(files["config.json"])["pots"]["north"]["demographics"] == {
+        "columns": ["age_band", "area", "channel"], "min_group_size": 2}
+    from voting.audit import audit_files
+
+    assert audit_files(files, expect_digest=bundle.digest).ok

@@ -19,6 +19,12 @@ NOT_FOUND = "Not found: no counted ballot has this receipt."
 NOT_PUBLISHED = "have not been published yet"
 
 
+def english_client(app):
+    client = app.test_client()
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    return client
+
+
 def check(client, round_id: int, receipt: str) -> str:
     response = client.post(f"/audit/rounds/{round_id}/receipt", data={"receipt": receipt})
     assert response.status_code == 200, response.status_code
@@ -108,7 +114,7 @@ def test_receipt_checks_are_limited_per_address(app, client, clock):
     response = client.post(f"/audit/rounds/{finished.round_id}/receipt", data={"receipt": finished.receipts[0]})
     assert response.status_code == 429 and int(response.headers["Retry-After"]) > 0
     assert COUNTED not in response.get_data(as_text=True)
-    other = app.test_client()
+    other = english_client(app)
     other.environ_base["REMOTE_ADDR"] = "192.0.2.7"
     assert COUNTED in check(other, finished.round_id, finished.receipts[0])  # another address is not limited
     clock.advance(seconds=601)
@@ -120,7 +126,7 @@ def test_receipt_checks_are_limited_per_address(app, client, clock):
 def test_the_form_needs_its_csrf_token(app, clock):
     """With CSRF protection on, a post without the form's token is refused (400) and looks nothing up."""
     app.config["WTF_CSRF_ENABLED"] = True
-    client = app.test_client()
+    client = english_client(app)
     with app.app_context():
         finished = finish_round(clock)
     response = client.post(f"/audit/rounds/{finished.round_id}/receipt", data={"receipt": finished.receipts[0]})

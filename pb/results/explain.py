@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -52,8 +53,12 @@ def rule_explanation(rule: str, options: Mapping[str, Any]) -> list:
 def tie_sentence(tie: Mapping[str, Any], titles: Mapping[str, str]) -> str:
     """One tie decision: who was tied, which rule of the chain decided, who was chosen."""
     names = ", ".join(titles.get(pid, pid) for pid in tie.get("tied", []))
+    context = tie.get("context", "")
+    step = re.fullmatch(r"[a-z-]+ step (\d+)", context)
+    if step:  # the rules name the step as "<rule> step <n>"
+        context = str(_l("Step %(step)s", step=step.group(1)))
     return str(_l("%(context)s: %(projects)s were tied; %(key)s decided, and %(chosen)s was chosen.",
-                  context=tie.get("context", ""), projects=names,
+                  context=context, projects=names,
                   key=TIE_KEYS.get(tie.get("decided_by", ""), tie.get("decided_by", "")),
                   chosen=titles.get(tie.get("chosen", ""), tie.get("chosen", ""))))
 

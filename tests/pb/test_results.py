@@ -177,7 +177,7 @@ def test_ties_are_shown_in_words(app, client):
         round_id, area_id = round_.id, area.id
         assert run.pots[0].outcome["ties"][0]["decided_by"] == "id"
     page = client.get(f"/rounds/{round_id}/results/{area_id}").get_data(as_text=True)
-    assert "were tied; the lower project number decided" in page
+    assert "Step 1: " in page and "were tied; the lower project number decided" in page
 
 
 def test_follow_up_only_for_funded_projects_and_shown_publicly(app, client):

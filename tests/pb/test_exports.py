@@ -14,9 +14,10 @@ import pytest
 import sqlalchemy as sa
 
 from pb.extensions import db
-from pb.models import AuditLog, Ballot, BallotChannel, Phase, Role, Round, User, VoterRecord
+from pb.models import AuditLog, Ballot, BallotChannel, Phase, Role, Round, User, VoterRecord, VotingCode
 from pb.services import exports
 from pb.services import results as results_service
+from pb.services.codes import create_batch, redeem_code
 from pb.services.voting import account_reference, add_ballot, cast_ballot
 from tests.pb.factories import log_in, make_frozen_round, make_user
 
@@ -35,6 +36,7 @@ class Finished:
     receipts: list[str] = field(default_factory=list)  # counted casts' receipts
     replaced: list[str] = field(default_factory=list)  # receipts of ballots replaced later
     voters: list[User] = field(default_factory=list)
+    codes: list[str] = field(default_factory=list)  # a batch's plain voting codes (one used)
 
 
 #: (voter number, local choices, citywide choices) by project position, in casting order.
@@ -60,24 +62,29 @@ def cast_all(round_: Round, areas: dict, projects: dict, casts, voters: list[Use
 def finish_round(clock, *, casts=DEFAULT_CASTS, public_ballots: bool = True, publish: bool = True,
                  paper: int = 1) -> Finished:
     """A round with a local and a citywide pot: voters cast (voter 1 replaces their ballot),
-    ``paper`` paper ballots are keyed, voting closes; the count is run, confirmed and
+    one more votes with a voting code, ``paper`` paper ballots are keyed, voting closes; the count is run, confirmed and
     (``publish``) published, which stores the audit bundle."""
     admin = make_user(roles=(Role.ADMINISTRATOR,), email=f"admin{next(_serial)}.secret@example.org")
     round_ = make_frozen_round(areas=(("north", 100_000), ("citywide", 60_000)), costs=(30_000, 40_000, 50_000),
                                allow_replace=True, public_ballots=public_ballots, confirming_body="City board",
-                               max_choices=3)
+                               max_choices=3, eligibility=json.dumps({"channels": ["identity", "code"]}))
     areas = {a.code: a.id for a in round_.areas}
     projects = {a.code: [p.id for p in sorted(a.projects, key=lambda p: p.position)] for a in round_.areas}
     voters = [make_user(email=f"voter{next(_serial)}.secret@example.org") for i in range(max(c[0] for c in casts) + 1)]
     # Voter 1 first casts something else, then replaces it: only the second ballot counts.
     first = cast_all(round_, areas, projects, [(1, [2], [2])], voters, clock)
     receipts = cast_all(round_, areas, projects, casts, voters, clock)
+    _batch, generated = create_batch(round_.id, 2, "Koulu 8B", area_id=areas["north"], actor=admin, at=clock.now)
+    redeemed = redeem_code(round_.id, generated.codes[0], address="198.51.100.1", at=clock.now)
+    receipts.append(cast_ballot(round_.id, areas["north"], {areas["north"]: [str(projects["north"][1])]},
+                                voter_ref=redeemed.voter_ref, channel=BallotChannel.CODE, at=clock.now,
+                                code_id=redeemed.code_id).receipt)
     for _ in range(paper):
         add_ballot(round_.id, areas["north"], [projects["north"][0]], channel=BallotChannel.PAPER)
     db.session.commit()
     round_.phase = Phase.RESULTS
     db.session.commit()
-    finished = Finished(round_.id, areas, projects, admin.id, receipts, first, voters)
+    finished = Finished(round_.id, areas, projects, admin.id, receipts, first, voters, list(generated.codes))
     if publish:
         publish_round(round_, admin)
     return finished
@@ -108,6 +115,8 @@ def secrets_of_database(finished: Finished) -> dict[str, list[str]]:
         "replace reference": [b.replace_ref for b in ballots if b.replace_ref],
         "email": [u.email for u in users],
         "password hash": [u.password_hash for u in users],
+        "voting code": finished.codes + [c.replace("-", "") for c in finished.codes],
+        "code digest": list(db.session.scalars(sa.select(VotingCode.digest))),
     }
 
 
@@ -202,12 +211,12 @@ def _all_export_bytes(app, client, finished: Finished) -> dict[str, bytes]:
 
 
 def test_exports_hold_no_personal_data_or_database_ids(app, client, clock):
-    """No byte sequence of any exported file (bundle, zip, .pb, CSV, JSON) equals an email, password hash, ballot id, receipt, voter or replacement reference of the database; ballot ids are fresh 16-hex ids."""
+    """No byte sequence of any exported file (bundle, zip, .pb, CSV, JSON) equals an email, password hash, ballot id, receipt, voting code or its digest, voter or replacement reference of the database; ballot ids are fresh 16-hex ids."""
     with app.app_context():
         finished = finish_round(clock)
         forbidden = secrets_of_database(finished)
         db_ballot_ids = set(forbidden["ballot id"])
-    assert forbidden["ballot id"] and forbidden["receipt"] and forbidden["voter reference"]
+    assert all(forbidden.values())
     files = _all_export_bytes(app, client, finished)
     for name, data in files.items():
         for kind, values in forbidden.items():
@@ -275,7 +284,7 @@ def test_pot_names_are_safe_file_names(app, code, expected):
 
 
 def test_demographics_when_configured_are_suppressed_in_small_groups(app, client, clock):
-    """With a minimum group size configured, the files carry the channel, and a channel used by fewer ballots than that (one paper ballot) is left empty; the bundle still recounts."""
+    """With a minimum group size configured, the files carry the channel, and a channel used by fewer ballots than that (one code, one paper ballot) is left empty; the bundle still recounts."""
     app.config["EXPORT_DEMOGRAPHICS_MIN_GROUP_SIZE"] = 2
     with app.app_context():
         finished = finish_round(clock, paper=1)
@@ -284,7 +293,7 @@ def test_demographics_when_configured_are_suppressed_in_small_groups(app, client
     rows = list(csv.DictReader(io.StringIO(files["ballots/north.csv"].decode())))
     assert list(rows[0]) == ["ballot_id", "vote", "age_band", "area", "channel"]
     channels = sorted(row["channel"] for row in rows)
-    assert channels == [""] + ["online"] * (len(rows) - 1)
+    assert channels == ["", ""] + ["online"] * (len(rows) - 2)
     assert json.loads(files["config.json"])["pots"]["north"]["demographics"] == {
         "columns": ["age_band", "area", "channel"], "min_group_size": 2}
     from voting.audit import audit_files

@@ -40,7 +40,9 @@ def test_downloaded_bundle_recounts_to_match_with_the_digest_on_the_results_page
     """pb-audit, run on the downloaded zip with --expect-digest taken from the results page, prints MATCH and exits 0; the download header carries the same digest."""
     with app.app_context():
         finished = finish_round(clock)
-    digest = page_digest(client.get(f"/rounds/{finished.round_id}/results").get_data(as_text=True))
+    results_page = client.get(f"/rounds/{finished.round_id}/results").get_data(as_text=True)
+    digest = page_digest(results_page)
+    assert f'href="/audit/rounds/{finished.round_id}"' in results_page
     response = client.get(f"/audit/rounds/{finished.round_id}/bundle.zip")
     assert response.status_code == 200 and response.headers["Content-Type"] == "application/zip"
     assert response.headers["X-Bundle-Digest"] == digest

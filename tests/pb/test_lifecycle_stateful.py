@@ -54,7 +54,7 @@ def make_machine(clock):
                 assert not allowed, f"{action.__name__} refused in {self.phase}: {error}"
                 return None
             assert allowed, f"{action.__name__} succeeded in {self.phase}"
-            return result
+            return True if result is None else result
 
         @property
         def is_frozen(self) -> bool:
@@ -66,8 +66,12 @@ def make_machine(clock):
         def first_project(self, cost):
             self.add_project(cost)
 
-        @rule()
-        def advance(self):
+        @rule(steps=st.integers(1, 2))
+        def advance(self, steps):
+            for _ in range(steps):
+                self.advance_once()
+
+        def advance_once(self):
             if self.phase is Phase.FOLLOW_UP:
                 allowed = False
                 target = Phase.FOLLOW_UP
@@ -85,6 +89,20 @@ def make_machine(clock):
             values = {"title_fi": "Hanke", "area_id": self.area.id, "cost": cost}
             if self.attempt(not self.is_frozen, screening.create_project, self.moderator, self.round, values):
                 self.projects += 1
+
+        @rule(cost=st.integers(1, 60_000), pick=st.integers(0, 100))
+        def change_project_cost(self, cost, pick):
+            if self.area.projects:
+                project = self.area.projects[pick % len(self.area.projects)]
+                self.attempt(not self.is_frozen, screening.update_project, self.moderator, project, {"cost": cost})
+
+        @rule(pick=st.integers(0, 100))
+        def remove_project(self, pick):
+            if self.area.projects:
+                project = self.area.projects[pick % len(self.area.projects)]
+                if self.attempt(not self.is_frozen, screening.delete_project, self.moderator, project):
+                    self.projects -= 1
+                db.session.expire(self.area)
 
         @rule()
         def submit_proposal(self):
@@ -178,7 +196,7 @@ def test_round_lifecycle_state_machine(app, clock):
     with app.test_request_context(headers={"Accept-Language": "en"}):
         run_state_machine_as_test(
             make_machine(clock),
-            settings=settings(max_examples=25, stateful_step_count=40, deadline=None,
+            settings=settings(max_examples=25, stateful_step_count=40, deadline=None, derandomize=True,
                               suppress_health_check=list(HealthCheck)),
         )
     assert {Phase.VOTING, Phase.RESULTS, "published"} <= REACHED, REACHED

@@ -238,3 +238,35 @@ def test_privacy_notice_in_three_languages(app, client):
     assert pages["fi"] != pages["en"] and pages["sv"] != pages["en"] and pages["fi"] != pages["sv"]
     assert "Who voted" in pages["en"]
     assert 'href="/privacy"' in client.get("/").get_data(as_text=True)  # the footer links to it
+
+
+def test_bad_requests_to_the_results_pages_get_clear_answers(app, client):
+    """Unknown ids are 404, a count during voting is refused with a message, incomplete confirmations and follow-ups change nothing."""
+    with english(app):
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        voting = make_frozen_round()
+        make_counted_ballot(voting.areas[0], [voting.areas[0].projects[0].id])
+        closed, (a, _, _) = _closed_round()
+        ids = admin.id, voting.id, closed.id
+    admin_id, voting_id, closed_id = ids
+    log_in(client, admin_id)
+    for url in ("/rounds/999999/results", "/admin/rounds/999999/results", f"/rounds/{closed_id}/results/999999"):
+        assert client.get(url).status_code == 404, url
+    assert client.post(f"/admin/projects/999999/follow-up", data={}).status_code == 404
+    refused = client.get(f"/admin/rounds/{voting_id}/results")
+    assert refused.status_code == 403 and "while voting is open" in refused.get_data(as_text=True)
+    page = client.post(f"/admin/rounds/{voting_id}/results/count", follow_redirects=True).get_data(as_text=True)
+    assert "only after voting has closed" in page
+    client.post(f"/admin/rounds/{closed_id}/results/count")
+    page = client.post(f"/admin/rounds/{closed_id}/results/confirm", data={"body": "City board"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "This field is required." in page
+    page = client.post(f"/admin/projects/{a}/follow-up", data={f"p{a}-status": "done", f"p{a}-note_fi": "Valmis"},
+                       follow_redirects=True).get_data(as_text=True)
+    assert "Only projects funded in the published results" in page
+    assert client.get(f"/admin/rounds/{closed_id}/results/publish").status_code == 405
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(service.Confirmation)) == 0
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(service.FollowUpUpdate)) == 0
+        viewed = db.session.scalars(sa.select(AuditLog.round_id).where(AuditLog.action == "results.preview.view")).all()
+        assert voting_id not in viewed

@@ -22,6 +22,7 @@ _ROUND_DATES = ("proposals_open_at", "proposals_close_at", "voting_opens_at", "v
 
 #: Round columns with a CHECK: (name, type and default, check name, check).
 _CHECKED_ROUND_COLUMNS = (
+    ("ballot_kind", "VARCHAR(20) NOT NULL DEFAULT 'approval'", "ballot_kind", "ballot_kind IN ('approval', 'knapsack')"),
     ("min_choices", "INTEGER NOT NULL DEFAULT 1", "min_choices_not_negative", "min_choices >= 0"),
     ("max_choices", "INTEGER", "max_choices_at_least_min", "max_choices IS NULL OR max_choices >= min_choices"),
     ("min_spend_percent", "INTEGER NOT NULL DEFAULT 0", "min_spend_percent_range", "min_spend_percent BETWEEN 0 AND 100"),
@@ -32,7 +33,7 @@ _CHECKED_ROUND_COLUMNS = (
 def _add_checked_round_columns():
     """Add them with their CHECKs by plain ALTER TABLE on every database: on SQLite a batch
     table rebuild would drop ``round`` and, with foreign keys on, cascade-delete its areas
-    and proposals."""
+    and proposals. (The same holds for the proposal columns with constraints below.)"""
     for column, definition, check_name, check in _CHECKED_ROUND_COLUMNS:
         op.execute(
             f"ALTER TABLE round ADD COLUMN {column} {definition} "
@@ -61,61 +62,61 @@ def upgrade():
         batch_op.create_index(batch_op.f("ix_audit_log_at"), ["at"], unique=False)
         batch_op.create_index(batch_op.f("ix_audit_log_round_id"), ["round_id"], unique=False)
 
-    with op.batch_alter_table("area") as batch_op:
-        batch_op.add_column(sa.Column("is_citywide", sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.create_index(
-            "uq_area_one_citywide_pot",
-            ["round_id"],
-            unique=True,
-            sqlite_where=sa.text("is_citywide"),
-            postgresql_where=sa.text("is_citywide"),
-        )
+    # Plain ALTERs, no batch: on SQLite a batch rebuild drops the table, and with foreign keys
+    # on that cascades to the rows that refer to it (areas → proposals).
+    op.add_column("area", sa.Column("is_citywide", sa.Boolean(), server_default=sa.false(), nullable=False))
+    op.create_index(
+        "uq_area_one_citywide_pot",
+        "area",
+        ["round_id"],
+        unique=True,
+        sqlite_where=sa.text("is_citywide"),
+        postgresql_where=sa.text("is_citywide"),
+    )
 
-    with op.batch_alter_table("round") as batch_op:
-        batch_op.add_column(sa.Column("description_fi", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("description_sv", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("description_en", sa.Text(), nullable=True))
-        for name in _ROUND_DATES:
-            batch_op.add_column(sa.Column(name, UtcDateTime(timezone=True), nullable=True))
-        batch_op.add_column(
-            sa.Column(
-                "ballot_kind",
-                sa.Enum("approval", "knapsack", name="ballot_kind", native_enum=False, create_constraint=True, length=20),
-                server_default="approval",
-                nullable=False,
-            )
-        )
-        batch_op.add_column(sa.Column("rule", sa.String(length=40), server_default="greedy", nullable=False))
-        batch_op.add_column(sa.Column("rule_options", sa.Text(), server_default="{}", nullable=False))
-        batch_op.add_column(sa.Column("tie_break", sa.String(length=100), server_default="cost,id", nullable=False))
-        batch_op.add_column(sa.Column("allow_replace", sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(
-            sa.Column("eligibility", sa.Text(), server_default='{"channels":["identity"]}', nullable=False)
-        )
-        batch_op.add_column(sa.Column("is_self_declared", sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column("public_ballots", sa.Boolean(), server_default=sa.false(), nullable=False))
-        batch_op.add_column(sa.Column("confirming_body", sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column("frozen_at", UtcDateTime(timezone=True), nullable=True))
-        batch_op.add_column(sa.Column("config_digest", sa.String(length=64), nullable=True))
-        batch_op.add_column(sa.Column("frozen_config_json", sa.Text(), nullable=True))
+    for column in (
+        sa.Column("description_fi", sa.Text(), nullable=True),
+        sa.Column("description_sv", sa.Text(), nullable=True),
+        sa.Column("description_en", sa.Text(), nullable=True),
+        *(sa.Column(name, UtcDateTime(timezone=True), nullable=True) for name in _ROUND_DATES),
+        sa.Column("rule", sa.String(length=40), server_default="greedy", nullable=False),
+        sa.Column("rule_options", sa.Text(), server_default="{}", nullable=False),
+        sa.Column("tie_break", sa.String(length=100), server_default="cost,id", nullable=False),
+        sa.Column("allow_replace", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("eligibility", sa.Text(), server_default='{"channels":["identity"]}', nullable=False),
+        sa.Column("is_self_declared", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("public_ballots", sa.Boolean(), server_default=sa.false(), nullable=False),
+        sa.Column("confirming_body", sa.String(length=200), nullable=True),
+        sa.Column("frozen_at", UtcDateTime(timezone=True), nullable=True),
+        sa.Column("config_digest", sa.String(length=64), nullable=True),
+        sa.Column("frozen_config_json", sa.Text(), nullable=True),
+    ):
+        op.add_column("round", column)
     _add_checked_round_columns()
 
+    for name, column_type in (
+        ("category", sa.String(length=40)),
+        ("place", sa.String(length=200)),
+        ("reason_fi", sa.Text()),
+        ("reason_sv", sa.Text()),
+        ("reason_en", sa.Text()),
+        ("updated_at", UtcDateTime(timezone=True)),
+    ):
+        op.add_column("proposal", sa.Column(name, column_type, nullable=True))
+    op.execute(
+        "ALTER TABLE proposal ADD COLUMN official_cost BIGINT "
+        "CONSTRAINT ck_proposal_official_cost_positive CHECK (official_cost IS NULL OR official_cost > 0)"
+    )
+    # A foreign key needs a table rebuild on SQLite; no table refers to ``proposal`` yet, so
+    # dropping the old copy cascades nowhere.
     with op.batch_alter_table("proposal") as batch_op:
-        batch_op.add_column(sa.Column("official_cost", sa.BigInteger(), nullable=True))
-        batch_op.add_column(sa.Column("category", sa.String(length=40), nullable=True))
-        batch_op.add_column(sa.Column("place", sa.String(length=200), nullable=True))
-        batch_op.add_column(sa.Column("reason_fi", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("reason_sv", sa.Text(), nullable=True))
-        batch_op.add_column(sa.Column("reason_en", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("merged_into_id", sa.Integer(), nullable=True))
-        batch_op.add_column(sa.Column("updated_at", UtcDateTime(timezone=True), nullable=True))
-        batch_op.create_index(batch_op.f("ix_proposal_category"), ["category"], unique=False)
-        batch_op.create_index(batch_op.f("ix_proposal_merged_into_id"), ["merged_into_id"], unique=False)
         batch_op.create_foreign_key(
             batch_op.f("fk_proposal_merged_into_id_proposal"), "proposal", ["merged_into_id"], ["id"], ondelete="SET NULL"
         )
-        batch_op.create_check_constraint("official_cost_positive", "official_cost IS NULL OR official_cost > 0")
         batch_op.create_check_constraint("not_merged_into_itself", "merged_into_id IS NULL OR merged_into_id <> id")
+    op.create_index(op.f("ix_proposal_category"), "proposal", ["category"], unique=False)
+    op.create_index(op.f("ix_proposal_merged_into_id"), "proposal", ["merged_into_id"], unique=False)
 
     op.create_table(
         "project",
@@ -168,6 +169,10 @@ def upgrade():
 
 
 def downgrade():
+    if op.get_bind().dialect.name == "sqlite":
+        # The batch rebuilds below drop and recreate tables; with foreign keys on, dropping
+        # ``round`` would cascade-delete every area and proposal. Outside a transaction here.
+        op.execute("PRAGMA foreign_keys=OFF")  # a process that downgrades should then exit
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER IF EXISTS audit_log_append_only ON audit_log")
         op.execute("DROP FUNCTION IF EXISTS audit_log_refuse_update()")
@@ -179,22 +184,19 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_project_area_id"))
     op.drop_table("project")
 
+    op.drop_index(op.f("ix_proposal_merged_into_id"), table_name="proposal")
+    op.drop_index(op.f("ix_proposal_category"), table_name="proposal")
     with op.batch_alter_table("proposal") as batch_op:
         batch_op.drop_constraint(op.f("ck_proposal_not_merged_into_itself"), type_="check")
         batch_op.drop_constraint(op.f("ck_proposal_official_cost_positive"), type_="check")
-        batch_op.drop_constraint(batch_op.f("fk_proposal_merged_into_id_proposal"), type_="foreignkey")
-        batch_op.drop_index(batch_op.f("ix_proposal_merged_into_id"))
-        batch_op.drop_index(batch_op.f("ix_proposal_category"))
+        batch_op.drop_constraint(op.f("fk_proposal_merged_into_id_proposal"), type_="foreignkey")
         for name in ("updated_at", "merged_into_id", "reason_en", "reason_sv", "reason_fi", "place", "category", "official_cost"):
             batch_op.drop_column(name)
 
-    is_sqlite = op.get_bind().dialect.name == "sqlite"
     # On SQLite the batch rebuilds the table (downgrades are for development databases).
     with op.batch_alter_table("round") as batch_op:
         for _, _, check_name, _ in _CHECKED_ROUND_COLUMNS:
             batch_op.drop_constraint(op.f(f"ck_round_{check_name}"), type_="check")
-        if is_sqlite:
-            batch_op.drop_constraint(op.f("ck_round_ballot_kind"), type_="check")
         for name in (
             "frozen_config_json", "config_digest", "frozen_at", "confirming_body", "who_voted_retention_days",
             "public_ballots", "is_self_declared", "eligibility", "allow_replace", "tie_break", "rule_options",
@@ -203,8 +205,8 @@ def downgrade():
         ):
             batch_op.drop_column(name)
 
+    op.drop_index("uq_area_one_citywide_pot", table_name="area")
     with op.batch_alter_table("area") as batch_op:
-        batch_op.drop_index("uq_area_one_citywide_pot")
         batch_op.drop_column("is_citywide")
 
     with op.batch_alter_table("audit_log") as batch_op:
@@ -213,3 +215,5 @@ def downgrade():
         batch_op.drop_index(batch_op.f("ix_audit_log_actor_id"))
         batch_op.drop_index(batch_op.f("ix_audit_log_action"))
     op.drop_table("audit_log")
+    if op.get_bind().dialect.name == "sqlite":
+        op.execute("PRAGMA foreign_keys=ON")

@@ -112,10 +112,14 @@ def run_tally(actor: User, round_: Round, *, now: datetime | None = None) -> Tal
     from pb.tally import tally_options
 
     from pb.services.privacy import rewrite_ballot_storage
+    from pb.services.voting import seal_round
 
     now = now or security.now()
     _require_counting(round_, now)
-    if rewrite_ballot_storage(round_.id):  # its own short transaction: CLUSTER locks the tables
+    # Voting is over: the keys that found a ballot to replace go, then (PostgreSQL) the
+    # storage order; in a short transaction of their own, since CLUSTER locks the tables.
+    sealed = seal_round(round_.id)
+    if rewrite_ballot_storage(round_.id) or sealed:
         db.session.commit()
     rule, options, chain = tally_options(round_)
     run = TallyRun(round_id=round_.id, created_at=now, created_by_id=actor.id if actor else None, rule=rule,

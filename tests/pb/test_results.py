@@ -270,3 +270,17 @@ def test_bad_requests_to_the_results_pages_get_clear_answers(app, client):
         assert db.session.scalar(sa.select(sa.func.count()).select_from(service.FollowUpUpdate)) == 0
         viewed = db.session.scalars(sa.select(AuditLog.round_id).where(AuditLog.action == "results.preview.view")).all()
         assert voting_id not in viewed
+
+
+def test_counting_clears_the_replacement_keys(app):
+    """After the count no ballot keeps the keyed reference that found it for replacement."""
+    with english(app):
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        round_, _ = _closed_round()
+        for ballot in db.session.scalars(sa.select(Ballot).where(Ballot.round_id == round_.id)):
+            ballot.replace_ref = "ab" * 32
+        db.session.commit()
+        service.run_tally(admin, round_)
+        db.session.expire_all()
+        refs = db.session.scalars(sa.select(Ballot.replace_ref).where(Ballot.round_id == round_.id)).all()
+        assert len(refs) == 6 and set(refs) == {None}

@@ -24,6 +24,8 @@ class RoundForm(FlaskForm):
     name_sv = StringField(_l("Name (Swedish)"), validators=[Optional(), Length(max=200), PlainText()])
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200), PlainText()])
     description_fi = TextAreaField(_l("Description (Finnish)"), validators=[Optional(), Length(max=5000), PlainText(multiline=True)])
+    description_sv = TextAreaField(_l("Description (Swedish)"), validators=[Optional(), Length(max=5000), PlainText(multiline=True)])
+    description_en = TextAreaField(_l("Description (English)"), validators=[Optional(), Length(max=5000), PlainText(multiline=True)])
     kind = SelectField(_l("Kind"), choices=[choice(k.value, LABELS[k]) for k in RoundKind])
     proposals_open_at = _date(_l("Proposals open"))
     proposals_close_at = _date(_l("Proposals close"))

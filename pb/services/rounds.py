@@ -531,6 +531,8 @@ def update_round(actor: User, round_: Round, values: Mapping[str, Any]) -> Round
     frozen_changes = set(changed) & set(FROZEN_ROUND_FIELDS)
     if frozen_changes:
         ensure_not_frozen(round_, _l("the ballot format, rule, tie-break or eligibility"))
+    if set(changed) & {"proposals_open_at", "proposals_close_at", "voting_opens_at"}:
+        ensure_not_frozen(round_, _l("the dates of the phases before voting"))
     if not changed:
         return round_
     before = snapshot(round_, changed)

@@ -281,3 +281,14 @@ def test_audit_log_rows_cannot_be_updated(app, admin):
             with db.engine.begin() as connection:
                 connection.execute(sa.update(AuditLog).values(action="forged"))
         assert db.session.scalars(sa.select(AuditLog.action)).one() == "round.create"
+
+
+def test_earlier_phase_dates_are_frozen_but_closing_can_move(app, admin, clock):
+    """After the freeze the opening dates are refused; the closing date may still move (and is logged)."""
+    with app.app_context():
+        round_ = _frozen_round(admin)
+        with pytest.raises(ServiceError):
+            rounds.update_round(admin, round_, {"voting_opens_at": clock.now + timedelta(days=1)})
+        db.session.rollback()
+        rounds.update_round(admin, round_, {"voting_closes_at": clock.now + timedelta(days=3)})
+        assert _actions()[-1] == "round.update"

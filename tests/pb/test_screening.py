@@ -174,3 +174,37 @@ def test_http_residents_cannot_moderate(app, client):
     log_in(client, user)
     assert client.get(f"/moderation/rounds/{round_id}").status_code == 403
     assert client.post(f"/moderation/proposals/{proposal_id}/screen", data={"decision": "accept"}).status_code == 403
+
+
+def test_http_project_edit_until_the_freeze(app, client, moderator):
+    """A moderator edits a project's title and cost before voting; after the freeze the same post changes nothing."""
+    from datetime import datetime, timezone
+
+    with app.app_context():
+        project = make_project(round=make_round(phase=Phase.SCREENING))
+        project_id, round_id = project.id, project.round_id
+    log_in(client, moderator)
+    assert 'name="title_sv"' in client.get(f"/moderation/rounds/{round_id}").get_data(as_text=True)
+    client.post(f"/moderation/projects/{project_id}", data={"title_fi": "Uusi", "title_sv": "Ny", "title_en": "", "cost": "4500"})
+    with app.app_context():
+        fresh = db.session.get(Project, project_id)
+        assert (fresh.title_fi, fresh.title_sv, fresh.cost) == ("Uusi", "Ny", 4500)
+        fresh.round.frozen_at = datetime(2026, 3, 1, tzinfo=timezone.utc)
+        fresh.round.config_digest = "cd" * 32
+        db.session.commit()
+    response = client.post(f"/moderation/projects/{project_id}", data={"title_fi": "Myöhässä", "cost": "1"}, follow_redirects=True)
+    assert "cd" * 32 in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Project, project_id).cost == 4500
+
+
+def test_http_screening_in_voting_is_refused_with_a_message(app, client, moderator):
+    """Accepting a proposal while voting is open shows a message and changes nothing."""
+    with app.app_context():
+        proposal = make_proposal(round=make_round(phase=Phase.VOTING))
+        proposal_id = proposal.id
+    log_in(client, moderator)
+    response = client.post(f"/moderation/proposals/{proposal_id}/screen", data={"decision": "accept", "reason_fi": "x"}, follow_redirects=True)
+    assert response.status_code == 200 and "Voting" in response.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.get(Proposal, proposal_id).status is ProposalStatus.SUBMITTED

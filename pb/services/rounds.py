@@ -397,10 +397,10 @@ def transition_problems(round_: Round, to: Phase, now: datetime) -> list:
     return problems
 
 
-def _enter(round_: Round, to: Phase, now: datetime, actor: User | None, how: str) -> bool:
-    """Move the round from its stored phase to ``to`` (the next one) with an audit entry.
-    A concurrent mover that got there first wins; False then, and nothing is written."""
-    before = {"phase": Phase(round_.phase).value}
+def _enter(round_: Round, frm: Phase, to: Phase, now: datetime, actor: User | None, how: str) -> bool:
+    """Move the round from phase ``frm`` (as the caller checked it) to ``to`` with an audit
+    entry. A concurrent mover that got there first wins; False then, and nothing is written."""
+    before = {"phase": frm.value}
     values: dict[str, Any] = {"phase": to}
     if to is Phase.VOTING:
         config = frozen_config(round_)
@@ -411,7 +411,7 @@ def _enter(round_: Round, to: Phase, now: datetime, actor: User | None, how: str
         )
     result = db.session.execute(
         sa.update(Round)
-        .where(Round.id == round_.id, Round.phase == round_.phase)
+        .where(Round.id == round_.id, Round.phase == frm)
         .values(**values)
         .execution_options(synchronize_session=False)
     )
@@ -443,7 +443,7 @@ def advance_phase(actor: User, round_: Round, to: Phase | str, *, now: datetime 
     problems = transition_problems(round_, to, now)
     if problems:
         raise ServiceError(" ".join(str(p) for p in problems))
-    if not _enter(round_, to, now, actor, "advance"):
+    if not _enter(round_, phase, to, now, actor, "advance"):
         raise ServiceError(_l("The round was changed at the same time; reload the page and try again."))
     return round_
 
@@ -470,12 +470,13 @@ def sync_phase(round_: Round, now: datetime | None = None) -> list:
     now = now or security.now()
     target = due_phase(round_, now)
     while Phase(round_.phase).index < target.index:
-        following = PHASE_ORDER[Phase(round_.phase).index + 1]
+        stored = Phase(round_.phase)
+        following = PHASE_ORDER[stored.index + 1]
         problems = transition_problems(round_, following, now) if following is Phase.VOTING else []
         if problems:
             db.session.rollback()
             return problems
-        if not _enter(round_, following, now, None, "by-date"):
+        if not _enter(round_, stored, following, now, None, "by-date"):
             db.session.refresh(round_)
     return []
 

@@ -292,3 +292,27 @@ def test_earlier_phase_dates_are_frozen_but_closing_can_move(app, admin, clock):
         db.session.rollback()
         rounds.update_round(admin, round_, {"voting_closes_at": clock.now + timedelta(days=3)})
         assert _actions()[-1] == "round.update"
+
+
+def test_a_concurrent_phase_change_wins_and_nothing_is_written_twice(app, admin, monkeypatch):
+    """If another request opens voting between our checks and our write, we refuse and write no second freeze or audit entry."""
+    with app.app_context():
+        round_ = _ready_round()
+        round_id = round_.id
+        checks = rounds.transition_problems
+
+        def concurrent_open(round_arg, to, now):
+            problems = checks(round_arg, to, now)
+            with db.engine.begin() as connection:  # the other request
+                connection.execute(
+                    sa.update(Round).where(Round.id == round_id).values(phase=Phase.VOTING, config_digest="other")
+                )
+            return problems
+
+        monkeypatch.setattr(rounds, "transition_problems", concurrent_open)
+        with pytest.raises(ServiceError):
+            rounds.advance_phase(admin, round_, Phase.VOTING)
+        db.session.rollback()
+        fresh = db.session.get(Round, round_id)
+        assert fresh.phase is Phase.VOTING and fresh.config_digest == "other"
+        assert _actions() == []

@@ -180,3 +180,38 @@ def test_overlong_round_name_is_a_form_error(app, client):
     assert response.status_code == 400
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(Round)) == 0
+
+
+def test_hostile_area_input_is_refused(app, client):
+    """Negative or huge budgets, bad codes, overlong names and a second citywide pot are refused with a 400; nothing is added."""
+    _admin(app, client)
+    with app.app_context():
+        round_ = make_round()
+        make_area(round=round_, code="koko", is_citywide=True)
+        round_id = round_.id
+    good = {"area-code": "ok", "area-name_fi": "Alue", "area-budget": "1000"}
+    for bad in (
+        {"area-budget": "-1"},
+        {"area-budget": "10000000000000"},
+        {"area-budget": "12.5"},
+        {"area-code": "Iso Alue"},
+        {"area-code": "koko"},
+        {"area-name_fi": "x" * 201},
+        {"area-is_citywide": "y"},
+    ):
+        response = client.post(f"/admin/rounds/{round_id}/areas", data={**good, **bad})
+        assert response.status_code == 400, bad
+    with app.app_context():
+        assert len(db.session.get(Round, round_id).areas) == 1
+
+
+def test_audit_log_page_filters_by_round(app, client):
+    """?round= shows only that round's entries."""
+    _admin(app, client)
+    with app.app_context():
+        first, second = make_round(), make_round()
+        make_audit_entry(obj=first, action="round.first")
+        make_audit_entry(obj=second, action="round.second")
+        first_id = first.id
+    page = client.get(f"/admin/audit?round={first_id}").get_data(as_text=True)
+    assert "round.first" in page and "round.second" not in page

@@ -139,20 +139,21 @@ def test_add1_equals_the_plus_one_loop(election, chain_text, cardinality):
 
 
 @settings(max_examples=40)
-@given(small, st.booleans())
-def test_add1_without_parametric_runs_equals_the_plus_one_loop(election, cardinality):
-    """The add1 path large elections take (only fast runs sharing work, no parametric runs)
-    also gives exactly the outcome of the plain +1 loop."""
+@given(small, st.booleans(), st.booleans())
+def test_add1_without_parametric_runs_equals_the_plus_one_loop(election, cardinality, share):
+    """The add1 paths large elections take (only fast runs, sharing work across budgets or
+    not, no parametric runs) also give exactly the outcome of the plain +1 loop."""
     if not election.ballots:
         return
     chain = TieChain.parse("cost,votes,id")
-    saved = mes_module.PARAMETRIC_MAX_VOTERS
+    saved = mes_module.PARAMETRIC_MAX_VOTERS, mes_module.SHARE_MAX_MEAN_LENGTH
     mes_module.PARAMETRIC_MAX_VOTERS = -1
+    mes_module.SHARE_MAX_MEAN_LENGTH = 10**9 if share else -1
     try:
         out = mes(election, tie_break=chain, completion="add1",
                   utility="cardinality" if cardinality else "cost")
     finally:
-        mes_module.PARAMETRIC_MAX_VOTERS = saved
+        mes_module.PARAMETRIC_MAX_VOTERS, mes_module.SHARE_MAX_MEAN_LENGTH = saved
     expected = reference_add1(election, chain, cardinality)
     if expected[1] is None:
         assert sorted(out.selected) == expected[0]

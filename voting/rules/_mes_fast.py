@@ -8,7 +8,8 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from fractions import Fraction
-from operator import mul
+from itertools import compress
+from operator import mul, not_
 
 from ._mes_core import Prepared, RunResult
 
@@ -111,6 +112,10 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             ws = list(cnt.values())
         else:
             cl, ws = shared.counts(node, k)
+            if zero:  # leave out the classes that have nothing left (they pay nothing)
+                alive = list(map(not_, map(zero.__contains__, cl)))
+                cl = list(compress(cl, alive))
+                ws = list(compress(ws, alive))
         cost = cost_l[k]
         if not cl:
             return None if cost else [ZERO, ZERO, 1, [], [], [], (ZERO, ZERO)]
@@ -237,11 +242,12 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             for i in sups[k]:
                 cls[i] = tget(cls[i])
         else:
-            node, trans = shared.child(node, k, cl, now)
+            every = shared.counts(node, k)[0]
+            node, trans = shared.child(node, k, every, now)
             poor_set = {cl[j] for j in poor}
-            for c in cl:
+            for c in every:
                 nc = trans[c]
-                if c in poor_set:
+                if c in poor_set or c in zero:
                     zero.add(nc)
                     approx[nc] = 0
                     exact_memo[nc] = ZERO

@@ -13,7 +13,9 @@ unit of utility, and its supporters pay:
 
 Projects with no vote and withdrawn projects are never candidates. Equal ``rho`` is a tie,
 decided by the chain (default ``cost,votes,id``: cheapest, then most votes, then id) and
-recorded. Every decision is exact (integers; rational values compared by cross-multiplying).
+recorded (context ``mes step k``, or ``mes b=315 step k`` under add1). Every decision is exact:
+integers and Fractions; the fast engine compares fixed-point bounds first and falls back to
+exact values whenever the bounds do not settle a comparison.
 
 Completions:
 
@@ -31,6 +33,14 @@ Completions:
 ``compare_greedy`` (Wieliczka's comparison step): greedy by votes within ``B`` gives ``G``;
 each voter compares how many of their approved projects ``G`` and the MES outcome fund; if
 strictly more voters prefer ``G``, the outcome is ``G``; an exact tie keeps MES.
+
+``details`` of the outcome: ``per_voter_budget`` (``B/n``, or add1's final ``b``; None when
+add1 funded everything at once, with ``add1_all_fit``), ``add1_start`` (``floor(B/n)``) and
+``add1_steps`` (``b - floor(B/n)``), ``add1u_added`` (the greedy fill), and for the comparison
+``voters_preferring_greedy``, ``voters_preferring_mes``, ``comparison_kept`` (``"mes"`` or
+``"greedy"``), ``mes_selected`` and ``greedy_selected``. Ties of the greedy fill are recorded as
+``mes add1u fill step k``; those of the comparison's greedy (``mes compare-greedy step k``)
+only when greedy's outcome is kept.
 
 >>> from voting.model import Ballot, Election, Project
 >>> from voting.tiebreak import TieChain

@@ -87,4 +87,7 @@ def check_receipt(round_id: int):
             form.receipt.errors = [_("That is not a whole receipt code: check it against the one you were shown.")]
     elif form.is_submitted():
         status = 400
-    return render_template("audit/check_receipt.html", round=round_, form=form, answer=answer), status
+    response = make_response(render_template("audit/check_receipt.html", round=round_, form=form, answer=answer),
+                             status)
+    response.headers["Cache-Control"] = "no-store"  # the page repeats the typed receipt
+    return response

@@ -52,6 +52,7 @@ from pb.receipts import ReceiptStatus, check_receipt as lookup_receipt, parse_re
 from pb.services import ServiceError
 from pb.services.audit_log import record
 from voting import Ballot as CoreBallot
+from voting import Election
 from voting.audit import audit_files
 from voting.bundle import PotExport, build_bundle, bundle_digest, bundle_zip_bytes
 from voting.errors import VotingError
@@ -128,7 +129,7 @@ class PotBallots:
     """A pot's counted ballots as the core takes them (no database ids), and their facts."""
 
     area: Area
-    election: "object"
+    election: Election
     demographics: list[Demographics] | None
 
 

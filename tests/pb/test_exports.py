@@ -37,6 +37,7 @@ class Finished:
     replaced: list[str] = field(default_factory=list)  # receipts of ballots replaced later
     voters: list[User] = field(default_factory=list)
     codes: list[str] = field(default_factory=list)  # a batch's plain voting codes (one used)
+    replace_refs: list[str] = field(default_factory=list)  # as stored while voting was open
 
 
 #: (voter number, local choices, citywide choices) by project position, in casting order.
@@ -82,9 +83,11 @@ def finish_round(clock, *, casts=DEFAULT_CASTS, public_ballots: bool = True, pub
     for _ in range(paper):
         add_ballot(round_.id, areas["north"], [projects["north"][0]], channel=BallotChannel.PAPER)
     db.session.commit()
+    replace_refs = list(db.session.scalars(sa.select(Ballot.replace_ref).where(
+        Ballot.round_id == round_.id, Ballot.replace_ref.is_not(None))))
     round_.phase = Phase.RESULTS
     db.session.commit()
-    finished = Finished(round_.id, areas, projects, admin.id, receipts, first, voters, list(generated.codes))
+    finished = Finished(round_.id, areas, projects, admin.id, receipts, first, voters, list(generated.codes), replace_refs)
     if publish:
         publish_round(round_, admin)
     return finished
@@ -112,7 +115,7 @@ def secrets_of_database(finished: Finished) -> dict[str, list[str]]:
         "receipt": [r for r in finished.receipts + finished.replaced if r]
         + [r.replace("-", "") for r in finished.receipts + finished.replaced if r],
         "voter reference": [r.voter_ref for r in records],
-        "replace reference": [b.replace_ref for b in ballots if b.replace_ref],
+        "replace reference": finished.replace_refs + [b.replace_ref for b in ballots if b.replace_ref],
         "email": [u.email for u in users],
         "password hash": [u.password_hash for u in users],
         "voting code": finished.codes + [c.replace("-", "") for c in finished.codes],

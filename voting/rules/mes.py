@@ -195,6 +195,8 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     m = len(prep.cands)
     u = start
     kept_u = None
+    kept_run: core.RunResult | None = None
+    kept_at = None  # the budget kept_run was computed at (kept_u or below, same steps)
     # A parametric run costs more than a plain one but may certify a whole range of b.
     # Where ranges are one wide (the order of selection changes with almost every b, as in
     # every large election seen), fall back to plain runs and try a parametric one now and
@@ -222,15 +224,18 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
         cost = sum(cost_of[prep.cands[k]] for k in run.selected)
         if cost > budget:
             break  # the outcome for kept_u (cost <= B) stands
-        if len(run.selected) == m:
-            kept_u = u  # the +1 loop stops at the first exhaustive outcome
+        if len(run.selected) == m:  # the +1 loop stops at the first exhaustive outcome
+            kept_u, kept_run, kept_at = u, run, u
             break
         if run.u_hi is None:  # pragma: no cover - a non-exhaustive run cannot stay forever
             raise AssertionError("MES run valid for every budget but not exhaustive")
-        kept_u = run.u_hi
+        kept_u, kept_run, kept_at = run.u_hi, run, u
         u = run.u_hi + 1
     assert kept_u is not None  # at floor(B/n) voters hold at most B in all
-    final = fast.run_fast(prep, kept_u, cardinality=cardinality)
+    if kept_at == kept_u:
+        final = kept_run  # already run at exactly kept_u: its ties are the ones to record
+    else:
+        final = fast.run_fast(prep, kept_u, cardinality=cardinality)
     selected = [prep.cands[k] for k in final.selected]
     return selected, records(final, prep, f"mes b={kept_u}"), {
         "per_voter_budget": kept_u,

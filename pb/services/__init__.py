@@ -3,6 +3,10 @@ raises a ``ServiceError`` with a message for the user; routes and commands only 
 
 from __future__ import annotations
 
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
 
 class ServiceError(Exception):
     """A refusal with a message that can be shown to the user (lazily translated)."""
@@ -13,3 +17,21 @@ class ServiceError(Exception):
 
     def __str__(self) -> str:
         return str(self.message)
+
+
+def clean_text(value: Any, label, *, required: bool, limit: int) -> str | None:
+    """*value* stripped, or None when empty and optional; a ServiceError naming *label* when it is
+    missing but required, not text, longer than *limit* or holds control characters (tab and
+    line breaks allowed)."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ServiceError(_l("%(field)s is required.", field=label))
+        return None
+    if not isinstance(value, str):
+        raise ServiceError(_l("%(field)s must be text.", field=label))
+    value = value.strip()
+    if len(value) > limit:
+        raise ServiceError(_l("%(field)s is too long (at most %(limit)d characters).", field=label, limit=limit))
+    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
+        raise ServiceError(_l("%(field)s contains control characters.", field=label))
+    return value

@@ -33,7 +33,7 @@ from pb.models import (
     TallyRun,
     User,
 )
-from pb.services import ServiceError
+from pb.services import ServiceError, clean_text
 from pb.services.audit_log import record
 from pb.services.rounds import TRANSITION_CHECKS, current_phase
 from voting import canonical_json
@@ -83,18 +83,7 @@ def _require_counting(round_: Round, now: datetime) -> None:
 
 
 def _text(value: Any, label, *, required: bool = True, limit: int = TEXT_MAX) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ServiceError(_l("%(field)s is required.", field=label))
-        return None
-    if not isinstance(value, str):
-        raise ServiceError(_l("%(field)s must be text.", field=label))
-    value = value.strip()
-    if len(value) > limit:
-        raise ServiceError(_l("%(field)s is too long (at most %(limit)d characters).", field=label, limit=limit))
-    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
-        raise ServiceError(_l("%(field)s contains control characters.", field=label))
-    return value
+    return clean_text(value, label, required=required, limit=limit)
 
 
 # Use cases ---------------------------------------------------------------------------------

@@ -27,7 +27,7 @@ from pb import security
 from pb.eligibility import EligibilityError, EligibilityRule
 from pb.extensions import db
 from pb.models import PHASE_ORDER, Area, BallotKind, Phase, Project, Round, RoundKind, User
-from pb.services import ServiceError
+from pb.services import ServiceError, clean_text
 from pb.services.audit_log import record, snapshot
 from voting import BallotFormat, Ballot, Election, TieChain, VoteType, canonical_json
 from voting import Project as CoreProject
@@ -66,18 +66,7 @@ AREA_FIELDS = ("code", "name_fi", "name_sv", "name_en", "budget", "is_citywide")
 
 
 def _text(value: Any, label, *, required: bool = False, limit: int = NAME_MAX) -> str | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
-        if required:
-            raise ServiceError(_l("%(field)s is required.", field=label))
-        return None
-    if not isinstance(value, str):
-        raise ServiceError(_l("%(field)s must be text.", field=label))
-    value = value.strip()
-    if len(value) > limit:
-        raise ServiceError(_l("%(field)s is too long (at most %(limit)d characters).", field=label, limit=limit))
-    if any(ord(ch) < 32 and ch not in "\n\r\t" for ch in value):
-        raise ServiceError(_l("%(field)s contains control characters.", field=label))
-    return value
+    return clean_text(value, label, required=required, limit=limit)
 
 
 def whole_number(value: Any, label, *, minimum: int = 0, maximum: int = AMOUNT_MAX, optional: bool = False) -> int | None:

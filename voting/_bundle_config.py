@@ -5,10 +5,10 @@ from __future__ import annotations
 
 import json
 from fractions import Fraction
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 
 from .errors import VotingError
-from .export import DEMOGRAPHIC_COLUMNS
+from .export import CHANNELS, DEMOGRAPHIC_COLUMNS
 from .model import BallotFormat, Election, Project, VoteType
 from .numbers import AmountError, format_amount, parse_amount
 from .outcome import Outcome, canonical_json
@@ -95,6 +95,37 @@ def config_demographics(conf: Mapping[str, Any], where: str = "pot") -> tuple[tu
         raise BundleError(f"{where} demographics must hold columns (of {', '.join(DEMOGRAPHIC_COLUMNS)}) "
                           "and a positive min_group_size")
     return tuple(columns), size
+
+
+def channel_counts(value: Any, where: str = "pot", *, partial: bool = False) -> dict[str, int]:
+    """A pot's ``channels`` entry of ``result.json``: how many counted ballots came through each
+    channel, as ``{"online": n, "code": n, "paper": n}``; BundleError when it is not that.
+
+    With *partial*, channels left out count 0 (for callers building a bundle).
+
+    >>> channel_counts({"online": 5, "paper": 2}, partial=True)
+    {'online': 5, 'code': 0, 'paper': 2}
+    """
+    if partial and isinstance(value, Mapping):
+        value = {c: 0 for c in CHANNELS} | dict(value)
+    if (not isinstance(value, Mapping) or set(value) != set(CHANNELS)
+            or any(isinstance(n, bool) or not isinstance(n, int) or n < 0 for n in value.values())):
+        raise BundleError(f"{where} channels must give exactly {', '.join(CHANNELS)}, each a number of ballots")
+    return {c: value[c] for c in CHANNELS}
+
+
+def receipt_range(channels: Iterable[Mapping[str, int]]) -> tuple[int, int]:
+    """The fewest and the most receipts a round with these pots' channel counts can have.
+
+    Online and code casts get one receipt, shared by the pots of the cast; paper ballots none.
+    So there are at least as many receipts as the largest pot's online and code ballots, and
+    at most their sum over the pots.
+
+    >>> receipt_range([{"online": 5, "code": 1, "paper": 2}, {"online": 3, "code": 0, "paper": 9}])
+    (6, 9)
+    """
+    receipted = [c["online"] + c["code"] for c in channels]
+    return (max(receipted, default=0), sum(receipted))
 
 
 def recount_call(conf: Mapping[str, Any], where: str = "pot") -> tuple[str, str, dict[str, Any]]:

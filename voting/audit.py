@@ -13,7 +13,11 @@ BUNDLE is the bundle zip or the folder it was unpacked into. The command
    ballot files hold exactly the ballots of the ``.pb``, and that published demographic groups
    are no smaller than the pot's ``min_group_size``;
 4. compares the recount with ``result.json`` field by field (the number of ballots, then every
-   outcome field; dictionaries such as ``votes`` key by key), and checks ``receipts.txt``.
+   outcome field; dictionaries such as ``votes`` key by key); checks that each pot's
+   ``channels`` (ballots counted online, by code, on paper) add up to the ballots of its
+   ``.pb`` and are no fewer than the ballots the ``.pb`` marks with that channel; and checks
+   ``receipts.txt``: sorted, distinct SHA-256 lines, at least as many as the largest pot's
+   online and code ballots and at most their sum over the pots (paper ballots have no receipt).
 
 Output: ``digest <hex>``, one ``pot`` line per pot with the equivalent ``pb-tally`` options,
 then one line ``DIFF <subject> <field>: published X, recounted Y`` per difference, and last
@@ -40,13 +44,13 @@ from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
 
 from .bundle import (
-    CONFIG, FORMAT_VERSION, MANIFEST, RECEIPTS, RESULT, BundleError, BundleReadError, config_demographics,
-    config_election, config_meta,
-    loads_strict, manifest_digest, pb_tally_args, published_outcome, read_bundle, recount_call, safe_path,
+    CONFIG, FORMAT_VERSION, MANIFEST, RECEIPTS, RESULT, BundleError, BundleReadError, channel_counts,
+    config_demographics, config_election, config_meta, loads_strict, manifest_digest, pb_tally_args,
+    published_outcome, read_bundle, receipt_range, recount_call, safe_path,
 )
 from .errors import VotingError
 from .export import (
-    ExportError, ExportedPot, check_pot_name, pabulib_rule, pb_election,
+    CHANNELS, ExportError, ExportedPot, check_pot_name, pabulib_rule, pb_election,
 )
 from .model import Election, VoteType
 from .numbers import format_amount
@@ -54,6 +58,7 @@ from .pabulib import FORMAT_KEYS, parse_pb, write_pb
 from .tiebreak import TieBreakError
 
 PROG = "pb-audit"
+_ABSENT = object()
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
 __all__ = ["AuditInputError", "AuditReport", "Diff", "audit_bundle", "audit_files", "main"]
@@ -259,8 +264,12 @@ def _check_pb_against_config(pot: str, pb: Election, base: Election, rule_meta: 
                 diffs.append(Diff(pot, f"pb.name.{pid}", base.projects[pid].name, pb.projects[pid].name))
 
 
-def _recount_pot(pot: str, conf: Any, files: Mapping[str, bytes], report: AuditReport) -> dict | None:
-    """The recounted ``result.json`` entry of *pot*, or None (with a Diff) when it cannot be made."""
+def _recount_pot(pot: str, conf: Any, files: Mapping[str, bytes], report: AuditReport,
+                 marked: Counter) -> dict | None:
+    """The recounted ``result.json`` entry of *pot*, or None (with a Diff) when it cannot be made.
+
+    *marked* receives how many ballots of the ``.pb`` show each channel in their demographics.
+    """
     diffs = report.diffs
     path = f"ballots/{pot}.pb"
     try:
@@ -294,6 +303,8 @@ def _recount_pot(pot: str, conf: Any, files: Mapping[str, bytes], report: AuditR
         _check_pb_form(pot, pb, expected, files[path], diffs)
     if demo:
         _check_groups(pot, pb, *demo, diffs)
+        if "channel" in demo[0]:
+            marked.update(b.extra.get("channel") for b in pb.ballots if b.extra.get("channel") is not None)
     _check_pb_against_config(pot, pb, base, pabulib_rule(rule, params), diffs)
     _check_copies(pot, pb, columns, files, diffs)
     for ballot in pb.ballots:
@@ -319,7 +330,32 @@ def _recount_pot(pot: str, conf: Any, files: Mapping[str, bytes], report: AuditR
     return {"ballots": len(pb.ballots), "outcome": published_outcome(outcome)}
 
 
-def _check_receipts(files: Mapping[str, bytes], counts: list[int], diffs: list[Diff]) -> None:
+def _check_channels(pot: str, published: Any, recounted: dict | None, marked: Counter,
+                    diffs: list[Diff]) -> dict[str, int] | None:
+    """The pot's published channel counts, when they are well formed and fit its ballots."""
+    try:
+        channels = channel_counts(published)
+    except BundleError:
+        shown = "(absent)" if published is _ABSENT else published
+        diffs.append(Diff(pot, "channels", shown, "(the numbers of online, code and paper ballots)"))
+        return None
+    if recounted is None:
+        return channels
+    ok = True
+    total = sum(channels.values())
+    if total != recounted["ballots"]:
+        said = " + ".join(f"{c} {channels[c]}" for c in CHANNELS)
+        diffs.append(Diff(pot, "channels", f"{said} = {total}", f"{recounted['ballots']} ballots in ballots/{pot}.pb"))
+        ok = False
+    for channel, n in sorted(marked.items()):
+        if n > channels.get(channel, 0):
+            diffs.append(Diff(pot, f"channels.{channel}", channels.get(channel, "(not a channel)"),
+                              f"({n} ballots marked {channel} in ballots/{pot}.pb)"))
+            ok = False
+    return channels if ok else None
+
+
+def _check_receipts(files: Mapping[str, bytes], channels: list[dict[str, int]] | None, diffs: list[Diff]) -> None:
     data = files.get(RECEIPTS)
     if data is None:
         return
@@ -340,11 +376,12 @@ def _check_receipts(files: Mapping[str, bytes], counts: list[int], diffs: list[D
         if k > 1 and lines[k - 2] >= line:
             diffs.append(Diff(RECEIPTS, f"line {k}", "(sorted, each hash once)", line))
             return
-    if counts:
-        low, high = max(counts), sum(counts)
+    if channels:
+        low, high = receipt_range(channels)
         if not low <= len(lines) <= high:
             within = f"{low}" if low == high else f"{low} to {high}"
-            diffs.append(Diff("bundle", "receipts", f"{len(lines)} receipts", f"{within} counted ballots"))
+            diffs.append(Diff("bundle", "receipts", f"{len(lines)} receipts",
+                              f"{within} from the online and code ballots"))
 
 
 # --------------------------------------------------------------------------- the audit
@@ -372,7 +409,7 @@ def audit_files(files: Mapping[str, bytes], expect_digest: str | None = None) ->
         if path not in listed and path not in files:  # (present but unlisted is reported above)
             diffs.append(Diff(path, "file", "(not in manifest)", "(required)"))
 
-    counts: list[int] = []
+    channels: list[dict[str, int]] | None = [] if isinstance(pots_conf, dict) and isinstance(pots_result, dict) else None
     if isinstance(pots_conf, dict):
         expected = {CONFIG, RESULT, RECEIPTS}
         for pot in pots_conf:
@@ -392,18 +429,27 @@ def audit_files(files: Mapping[str, bytes], expect_digest: str | None = None) ->
             if pot not in pots_conf:
                 diffs.append(Diff(pot, "pot", "(in result.json)", "(not in config.json)"))
                 continue
-            recounted = _recount_pot(pot, pots_conf[pot], files, report)
-            if recounted is not None:
-                counts.append(recounted["ballots"])
+            marked: Counter = Counter()
+            recounted = _recount_pot(pot, pots_conf[pot], files, report, marked)
             if pots_result is None:
                 continue
             if pot not in published:
                 diffs.append(Diff(pot, "result", "(absent)", "(recounted)" if recounted else "(not recounted)"))
-            elif recounted is not None:
-                compare(pot, "", published[pot], recounted, diffs)
-        if len(counts) != len(pots_conf):
-            counts = []  # some pot could not be read: no receipt count to check against
-    _check_receipts(files, counts, diffs)
+                channels = None
+                continue
+            entry = published[pot]
+            said = _ABSENT
+            if isinstance(entry, dict):
+                entry = dict(entry)
+                said = entry.pop("channels", _ABSENT)
+            pot_channels = _check_channels(pot, said, recounted, marked, diffs)
+            if pot_channels is None or recounted is None:
+                channels = None  # no counts to hold the receipts against
+            elif channels is not None:
+                channels.append(pot_channels)
+            if recounted is not None:
+                compare(pot, "", entry, recounted, diffs)
+    _check_receipts(files, channels, diffs)
     return report
 
 

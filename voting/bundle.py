@@ -10,12 +10,17 @@ Files (paths use ``/``; ``<pot>`` is a pot name, see :data:`voting.export.POT_NA
   "parameters", "tie_break", "pabulib_meta", "demographics"}}}``: the configuration frozen
   when voting opened, plus what the ``.pb`` META describes (``pabulib_meta``) and whether the
   ballot files carry demographics (null, or ``{"columns", "min_group_size"}``);
-- ``result.json``: ``{"pots": {<pot>: {"ballots": <number counted>, "outcome":
-  <Outcome.to_dict()>}}}``, the published result. Its ``warnings`` keep only each warning's
+- ``result.json``: ``{"pots": {<pot>: {"ballots": <number counted>, "channels": {"online": n,
+  "code": n, "paper": n}, "outcome": <Outcome.to_dict()>}}}``, the published result.
+  ``channels`` says how many of the pot's counted ballots came through each channel; they add
+  up to ``ballots`` (:func:`channel_counts`). Its ``warnings`` keep only each warning's
   ``code`` and ``project_id`` (sorted): the export replaces ballot ids and line numbers, and a
   warning naming a database ballot id must not be published;
-- ``receipts.txt``: the sorted SHA-256 receipt hashes of the counted ballots, one per line;
-- ``manifest.json``: ``{"format_version": 1, "files": {<path>: <sha256 hex>}}`` for every
+- ``receipts.txt``: the sorted SHA-256 receipt hashes of the counted online and code casts,
+  one per line, each once (a cast's pots share its receipt). Paper ballots have no receipt and
+  nothing stands in for them: the number of receipts lies between the largest pot's online and
+  code ballots and their sum over the pots (:func:`receipt_range`);
+- ``manifest.json``: ``{"format_version": 2, "files": {<path>: <sha256 hex>}}`` for every
   other file. The bundle digest is the SHA-256 of the manifest's canonical JSON bytes.
 
 **How a pot is recounted** (:func:`recount_call`, what ``pb-audit`` does): the election is the
@@ -33,7 +38,7 @@ chain (``cost,votes,id``). The same count with ``pb-tally`` is :func:`pb_tally_a
 >>> from voting.rules import tally
 >>> e = Election(10, {"a": Project("a", 6), "b": Project("b", 5)},
 ...              [Ballot("1", ("a",)), Ballot("2", ("a", "b"))])
->>> pot = PotExport("north", e, "greedy", {}, None, tally(e))
+>>> pot = PotExport("north", e, "greedy", {}, None, tally(e), channels={"online": 1, "paper": 1})
 >>> files = build_bundle([pot], {"name": "Demo"}, ["ab" * 32], rng=random.Random(7))
 >>> sorted(files)  # doctest: +NORMALIZE_WHITESPACE
 ['ballots/north.csv', 'ballots/north.json', 'ballots/north.pb', 'config.json',
@@ -52,8 +57,8 @@ from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
 from ._bundle_config import (
-    BundleError, config_demographics, config_election, config_meta, pb_tally_args, published_outcome,
-    recount_call,
+    BundleError, channel_counts, config_demographics, config_election, config_meta, pb_tally_args,
+    published_outcome, receipt_range, recount_call,
 )
 from ._bundle_files import BundleReadError, bundle_zip_bytes, loads_strict, read_bundle, safe_path, write_bundle_zip
 from .errors import VotingError
@@ -73,6 +78,7 @@ __all__ = [
     "build_bundle",
     "bundle_digest",
     "bundle_zip_bytes",
+    "channel_counts",
     "config_demographics",
     "config_election",
     "config_meta",
@@ -82,12 +88,14 @@ __all__ = [
     "pb_tally_args",
     "published_outcome",
     "read_bundle",
+    "receipt_range",
     "recount_call",
     "safe_path",
     "write_bundle_zip",
 ]
 
-FORMAT_VERSION = 1
+#: 2: result.json gives each pot's ballots per channel; receipts.txt holds real receipts only.
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 CONFIG = "config.json"
 RESULT = "result.json"
@@ -104,6 +112,8 @@ class PotExport:
     ballots, without personal data (their ids are replaced). ``tie_break`` None means the
     rule's default chain. ``result`` is the published outcome (an :class:`Outcome` or its
     ``to_dict()``/JSON form). ``demographics``, when given, has one entry per ballot.
+    ``channels`` says how many of the counted ballots came ``online``, by ``code`` and on
+    ``paper`` (a channel left out counts 0); the counts must add up to the ballots.
     """
 
     pot: str
@@ -114,6 +124,7 @@ class PotExport:
     result: Outcome | Mapping[str, Any]
     title: str = ""
     demographics: Sequence[Demographics | None] | None = None
+    channels: Mapping[str, int] | None = None
 
 
 # --------------------------------------------------------------------------- configuration
@@ -199,13 +210,27 @@ def bundle_digest(files: Mapping[str, bytes]) -> str:
     return manifest_digest(manifest)
 
 
-def _receipt_text(receipts: Iterable[str]) -> bytes:
+def _pot_channels(pot: PotExport) -> dict[str, int]:
+    if pot.channels is None:
+        raise BundleError(f"pot {pot.pot}: no channel counts (how many ballots came online, by code, on paper)")
+    channels = channel_counts(pot.channels, f"pot {pot.pot}", partial=True)
+    if sum(channels.values()) != len(pot.election.ballots):
+        raise BundleError(f"pot {pot.pot}: the channel counts add up to {sum(channels.values())}, "
+                          f"not to the {len(pot.election.ballots)} ballots")
+    return channels
+
+
+def _receipt_text(receipts: Iterable[str], channels: Sequence[Mapping[str, int]]) -> bytes:
     hashes = list(receipts)
     for h in hashes:
         if not isinstance(h, str) or not _HEX64.fullmatch(h):
             raise BundleError(f"receipt hash {h!r} is not 64 lower-case hex digits")
     if len(set(hashes)) != len(hashes):
-        raise BundleError("the receipt hashes repeat one; each counted ballot has its own receipt")
+        raise BundleError("the receipt hashes repeat one; each counted cast has its own receipt")
+    low, high = receipt_range(channels)
+    if not low <= len(hashes) <= high:
+        raise BundleError(f"{len(hashes)} receipts, but the channel counts allow {low} to {high} "
+                          "(one per online or code cast, none for paper)")
     return "".join(h + "\n" for h in sorted(hashes)).encode("ascii")
 
 
@@ -219,7 +244,8 @@ def build_bundle(
 ) -> dict[str, bytes]:
     """The bundle's files, path to bytes (``manifest.json`` included).
 
-    *receipts* are the SHA-256 receipt hashes (hex) of the counted ballots. Ballot ids are
+    *receipts* are the SHA-256 receipt hashes (hex) of the counted casts that have one
+    (online and code; never a stand-in for a paper ballot). Ballot ids are
     drawn afresh on every call, so build the bundle once, at publication, and keep its bytes:
     its digest is the one the results page shows.
     """
@@ -231,10 +257,12 @@ def build_bundle(
     files: dict[str, bytes] = {}
     config: dict[str, Any] = {"round": dict(round_meta), "pots": {}}
     result: dict[str, Any] = {"pots": {}}
+    channels = []
     for pot in pots:
         try:
             check_pot_name(pot.pot)
             conf = _pot_config(pot, min_group_size)
+            channels.append(_pot_channels(pot))
             exported = export_pot(
                 pot.election, pot.pot, demographics=pot.demographics, min_group_size=min_group_size,
                 rule=pot.rule, parameters=conf["parameters"], rng=rng,
@@ -242,7 +270,7 @@ def build_bundle(
         except ExportError as exc:
             raise BundleError(f"pot {pot.pot}: {exc}") from None
         config["pots"][pot.pot] = conf
-        result["pots"][pot.pot] = {"ballots": len(exported.election.ballots),
+        result["pots"][pot.pot] = {"ballots": len(exported.election.ballots), "channels": channels[-1],
                                    "outcome": published_outcome(pot.result)}
         base = f"ballots/{pot.pot}"
         files[base + ".pb"] = exported.pb_text().encode("utf-8")
@@ -253,6 +281,6 @@ def build_bundle(
     except TypeError as exc:
         raise BundleError(f"the round metadata is not canonical JSON data: {exc}") from None
     files[RESULT] = canonical_json(result).encode("utf-8")
-    files[RECEIPTS] = _receipt_text(receipts)
+    files[RECEIPTS] = _receipt_text(receipts, channels)
     files[MANIFEST] = make_manifest(files)
     return dict(sorted(files.items()))

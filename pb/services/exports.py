@@ -23,11 +23,10 @@ gets only the choices (and, when configured, coarse demographics) of the counted
 from __future__ import annotations
 
 import enum
-import hashlib
 import io
 import json
-import secrets
 import zipfile
+from collections import Counter
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 
@@ -56,7 +55,7 @@ from voting import Election
 from voting.audit import audit_files
 from voting.bundle import PotExport, build_bundle, bundle_digest, bundle_zip_bytes
 from voting.errors import VotingError
-from voting.export import POT_NAME, RESERVED_POTS, Demographics, export_pot
+from voting.export import CHANNELS, POT_NAME, RESERVED_POTS, Demographics, export_pot
 
 #: The three ballot file formats, with their media types.
 FORMATS = {"pb": "text/plain; charset=utf-8", "csv": "text/csv; charset=utf-8",
@@ -126,11 +125,13 @@ def _demographics_size() -> int | None:
 
 @dataclass(frozen=True)
 class PotBallots:
-    """A pot's counted ballots as the core takes them (no database ids), and their facts."""
+    """A pot's counted ballots as the core takes them (no database ids), and their facts:
+    demographics per ballot when asked for, and how many came through each channel."""
 
     area: Area
     election: Election
     demographics: list[Demographics] | None
+    channels: dict[str, int]
 
 
 def pot_ballots(round_: Round, area: Area, *, with_demographics: bool = False) -> PotBallots:
@@ -155,7 +156,8 @@ def pot_ballots(round_: Round, area: Area, *, with_demographics: bool = False) -
     demographics = None
     if with_demographics:
         demographics = [Demographics(age_band=band or None, channel=channel) for _, channel, band in content]
-    return PotBallots(area, election, demographics)
+    counted = Counter(channel for _, channel, _ in content)
+    return PotBallots(area, election, demographics, {c: counted[c] for c in CHANNELS})
 
 
 def _rule(round_: Round) -> tuple[str, dict, str]:
@@ -214,18 +216,18 @@ def export_ballots(user: User | None, round_: Round, area: Area, fmt: str, *,
 
 
 def _receipt_hashes(round_: Round) -> list[str]:
-    """The receipt hashes of the counted ballots, each once (one cast's pots share one).
+    """The receipt hashes of the counted casts, each once (one cast's pots share one).
 
-    A counted ballot without a receipt (paper: its voter got none) gets a random stand-in
-    that nobody holds, so the list keeps one line per counted cast, as ``pb-audit`` checks.
+    Only real receipts: a paper ballot has none, and nothing stands in for it. The bundle's
+    channel counts say how many ballots of each pot came on paper, so ``pb-audit`` knows how
+    many receipts to expect.
     """
     rows = db.session.execute(
-        sa.select(Ballot.receipt_hash).where(Ballot.round_id == round_.id, Ballot.is_counted.is_(True))
+        sa.select(Ballot.receipt_hash)
+        .where(Ballot.round_id == round_.id, Ballot.is_counted.is_(True), Ballot.receipt_hash.is_not(None))
+        .distinct()
     ).scalars().all()
-    hashes = {h for h in rows if h}
-    for _ in range(sum(1 for h in rows if not h)):
-        hashes.add(hashlib.sha256(b"pb-receipt-none:" + secrets.token_bytes(32)).hexdigest())
-    return sorted(hashes)
+    return sorted(rows)
 
 
 def round_meta(round_: Round, publication: Publication) -> dict:
@@ -261,6 +263,7 @@ def round_bundle_files(round_: Round, publication: Publication) -> dict[str, byt
         pots.append(PotExport(
             pot=names[area.id], election=ballots.election, rule=rule, parameters=options, tie_break=chain,
             result=json.loads(result.outcome_json), title=area.name_fi, demographics=ballots.demographics,
+            channels=ballots.channels,
         ))
     return build_bundle(pots, round_meta(round_, publication), _receipt_hashes(round_),
                         min_group_size=size or 10)

@@ -141,11 +141,15 @@ def make_frozen_round(*, areas=(("north", 100_000),), costs=(30_000, 40_000, 50_
 
 
 def make_counted_ballot(area: Area, project_ids, *, is_counted: bool = True, channel: str = "online") -> str:
-    """One pot's ballot row choosing ``project_ids`` (random id, as casting writes it)."""
+    """One pot's ballot row choosing ``project_ids`` (random id and, unless on paper, a receipt,
+    as casting writes it)."""
     from pb.models import BallotChannel
+    from pb.receipts import generate_receipt, receipt_hash
     from pb.services.voting import add_ballot
 
-    ballot_id = add_ballot(area.round_id, area.id, list(project_ids), channel=BallotChannel(channel))
+    kind = BallotChannel(channel)
+    digest = None if kind is BallotChannel.PAPER else receipt_hash(generate_receipt())
+    ballot_id = add_ballot(area.round_id, area.id, list(project_ids), channel=kind, receipt_hash_=digest)
     if not is_counted:
         from pb.models import Ballot
 

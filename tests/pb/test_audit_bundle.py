@@ -131,6 +131,50 @@ def test_a_bundle_that_does_not_recount_is_refused(app, clock, monkeypatch):
         db.session.rollback()
 
 
+def test_channel_counts_explain_the_receipts_and_a_removed_receipt_is_caught(app, clock):
+    """result.json gives each pot's ballots per channel as cast (paper included), receipts.txt holds only the online and code casts' receipts, and a receipt removed from the stored bundle (resealed) is reported by pb-audit."""
+    from tests.pb.test_exports import DEFAULT_CASTS
+    from voting.audit import audit_files
+    from voting.bundle import make_manifest
+
+    with app.app_context():
+        finished = finish_round(clock, paper=3)
+        files = bundle_files(exports.stored_bundle(db.session.get(Round, finished.round_id)).data)
+    result = json.loads(files["result.json"])["pots"]
+    assert result["north"]["channels"] == {"online": len(DEFAULT_CASTS), "code": 1, "paper": 3}
+    assert result["citywide"]["channels"] == {"online": sum(1 for c in DEFAULT_CASTS if c[2]), "code": 0, "paper": 0}
+    assert result["north"]["ballots"] == len(DEFAULT_CASTS) + 1 + 3
+    lines = files["receipts.txt"].decode().splitlines()
+    assert len(lines) == len(finished.receipts) == len(DEFAULT_CASTS) + 1
+    forged = dict(files, **{"receipts.txt": "".join(h + "\n" for h in lines[1:]).encode()})
+    forged["manifest.json"] = make_manifest({p: d for p, d in forged.items() if p != "manifest.json"})
+    diffs = [d.line() for d in audit_files(forged).diffs]
+    assert diffs == [f"DIFF bundle receipts: published {len(lines) - 1} receipts, "
+                     f"recounted {len(lines)} to {len(lines) + 8} from the online and code ballots"]
+
+
+def test_an_online_ballot_without_a_receipt_stops_publication(app, clock):
+    """A counted online ballot that has no receipt cannot be explained by the channel counts: the bundle is refused, nothing is invented for it."""
+    from pb.models import Ballot
+    import sqlalchemy as sa
+
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        finished = finish_round(clock, publish=False)
+        from tests.pb.test_exports import CONFIRM
+        from pb.services import results as results_service
+
+        round_ = db.session.get(Round, finished.round_id)
+        admin = db.session.get(User, finished.admin_id)
+        db.session.execute(sa.update(Ballot).where(Ballot.round_id == round_.id, Ballot.is_counted.is_(True))
+                           .values(receipt_hash=None))
+        db.session.commit()
+        run = results_service.run_tally(admin, round_)
+        results_service.confirm_results(admin, round_, run, CONFIRM)
+        with pytest.raises(ServiceError, match="receipts"):
+            results_service.publish_results(admin, round_)
+        assert exports.stored_bundle(round_) is None
+
+
 def test_pabutools_on_the_bundle_pb_files_gives_the_published_winners(app, clock, tmp_path):
     """pabutools' greedy (cost, then id, among voted projects) on each exported .pb selects the projects the app published."""
     pabutools = pytest.importorskip("pabutools")

@@ -130,7 +130,7 @@ def test_pb_audit_works_with_web_and_app_imports_blocked(files, tmp_path):
 def test_generated_bundles_match_and_a_changed_vote_does_not(election, rule, seed):
     """Any generated election bundled with any rule audits clean; flipping one choice of one ballot,
     even with the copies and manifest rewritten, is reported."""
-    pot = PotExport("p", election, rule, {}, None, tally(election, rule))
+    pot = PotExport("p", election, rule, {}, None, tally(election, rule), channels={"online": len(election.ballots)})
     files = build_bundle([pot], {}, ["%064x" % k for k in range(len(election.ballots))],
                          rng=random.Random(seed))
     assert audit(files) == []
@@ -221,7 +221,8 @@ def test_consistent_forgery_caught_only_by_expect_digest(files, tmp_path):
     election = parse_pb(forged["ballots/wesola.pb"].decode())
     recount = tally(election, "greedy", tie_break="cost,id")
     forged = with_json(forged, "result.json", lambda r: r["pots"]["wesola"].update(
-        ballots=len(election.ballots), outcome=json.loads(recount.to_json())))
+        ballots=len(election.ballots), channels={"online": len(election.ballots), "code": 0, "paper": 0},
+        outcome=json.loads(recount.to_json())))
     receipts = forged["receipts.txt"].split(b"\n", 1)[1]  # and one receipt less, so the counts agree
     forged = resealed(dict(forged, **{"receipts.txt": receipts}))
     write_bundle_zip(forged, tmp_path / "f.zip")
@@ -270,18 +271,103 @@ def test_csv_copy_that_disagrees_with_the_pb_detected(files):
     assert any(d.startswith("DIFF ballots/wesola.csv line 4: published ") for d in diffs)
 
 
+def one_pot(files: dict[str, bytes], receipts: int) -> tuple[dict[str, bytes], list[str]]:
+    """The Assen pot alone (70 online, 10 code, 4 paper ballots) with its first *receipts* receipts, resealed."""
+    one = {p: d for p, d in files.items() if "wesola" not in p}
+    one = with_json(one, "config.json", lambda c: c["pots"].pop("wesola"))
+    one = with_json(one, "result.json", lambda r: r["pots"].pop("wesola"))
+    lines = one["receipts.txt"].decode().splitlines()[:receipts]
+    return resealed(dict(one, **{"receipts.txt": "".join(h + "\n" for h in lines).encode()})), lines
+
+
 def test_removed_receipt_detected_in_a_single_pot_round(files):
-    """In a one-pot round the number of receipts must equal the number of ballots."""
-    one = resealed({p: d for p, d in files.items() if "wesola" not in p})
-    one = resealed(with_json(one, "config.json", lambda c: c["pots"].pop("wesola")))
-    one = resealed(with_json(one, "result.json", lambda r: r["pots"].pop("wesola")))
-    lines = one["receipts.txt"].decode().splitlines()[:84]
-    ok = resealed(dict(one, **{"receipts.txt": "".join(h + "\n" for h in lines).encode()}))
+    """In a one-pot round the receipts must number exactly its online and code ballots (paper has none)."""
+    ok, lines = one_pot(files, 80)
     assert audit(ok) == []
+    assert len(lines) == 80 and json.loads(ok["result.json"])["pots"]["assen"]["channels"]["paper"] == 4
+    one = ok
     short = resealed(dict(one, **{"receipts.txt": "".join(h + "\n" for h in lines[1:]).encode()}))
-    assert "DIFF bundle receipts: published 83 receipts, recounted 84 counted ballots" in audit(short)
+    assert audit(short) == ["DIFF bundle receipts: published 79 receipts, recounted 80 from the online and code ballots"]
+    extra = resealed(dict(one, **{"receipts.txt": "".join(h + "\n" for h in sorted([*lines, "f" * 64])).encode()}))
+    assert audit(extra) == ["DIFF bundle receipts: published 81 receipts, recounted 80 from the online and code ballots"]
     unsorted = resealed(dict(one, **{"receipts.txt": "".join(h + "\n" for h in reversed(lines)).encode()}))
     assert any(d.startswith("DIFF receipts.txt line 2:") for d in audit(unsorted))
+
+
+def without_receipts(files: dict[str, bytes], drop: int) -> dict[str, bytes]:
+    """*files* with the first *drop* receipt lines removed (not resealed)."""
+    lines = files["receipts.txt"].decode().splitlines()[drop:]
+    return dict(files, **{"receipts.txt": "".join(h + "\n" for h in lines).encode()})
+
+
+def test_removed_receipts_in_a_two_pot_round_caught_below_the_largest_pot(files):
+    """With two pots the receipts may number from the largest pot's online and code ballots (80) to their sum (107);
+    dropping receipts below 80 is reported, dropping one is not (a cast may have voted in both pots)."""
+    assert audit(resealed(without_receipts(files, 1))) == []
+    assert audit(resealed(without_receipts(files, 28))) == [
+        "DIFF bundle receipts: published 79 receipts, recounted 80 to 107 from the online and code ballots"]
+
+
+def test_paper_count_inflated_to_hide_a_removed_receipt_is_caught_where_the_numbers_do_not_add_up(files):
+    """A receipt removed and the paper count raised to explain it: reported when the channels no longer add up to
+    the pot's ballots; when online is lowered to match, only --expect-digest (or the voter's own check) catches it."""
+    one, _ = one_pot(files, 80)
+    inflated = with_json(without_receipts(one, 1), "result.json",
+                         lambda r: r["pots"]["assen"]["channels"].update(paper=5))
+    assert audit(resealed(inflated)) == [
+        "DIFF assen channels: published online 70 + code 10 + paper 5 = 85, recounted 84 ballots in ballots/assen.pb"]
+    consistent = resealed(with_json(without_receipts(one, 1), "result.json",
+                                    lambda r: r["pots"]["assen"]["channels"].update(online=69, paper=5)))
+    assert audit(consistent) == []
+    assert audit(consistent, bundle_digest(one)) == [
+        f"DIFF bundle digest: published {bundle_digest(one)}, recounted {bundle_digest(consistent)}"]
+
+
+def _demographic_bundle() -> dict[str, bytes]:
+    """Assen with each ballot's channel published (28 online, 28 code, 28 paper; groups of at least 5)."""
+    from tests.voting.test_bundle import round_pots
+    from voting.export import Demographics
+
+    pot = round_pots()[0]
+    demo = [Demographics(channel=("online", "code", "paper")[k % 3]) for k in range(len(pot.election.ballots))]
+    pot = PotExport(pot.pot, pot.election, pot.rule, pot.parameters, pot.tie_break, pot.result, demographics=demo,
+                    channels={"online": 28, "code": 28, "paper": 28})
+    return build_bundle([pot], {}, ["%064x" % k for k in range(56)], min_group_size=5, rng=random.Random(3))
+
+
+def test_channel_counts_below_the_ballots_marked_with_that_channel_are_caught():
+    """Where the ballot files publish each ballot's channel, a consistent forgery (a receipt removed, online lowered,
+    paper raised) is reported: the .pb marks more online ballots than the counts claim."""
+    files = _demographic_bundle()
+    assert audit(files) == []
+    forged = resealed(with_json(without_receipts(files, 1), "result.json",
+                                lambda r: r["pots"]["assen"]["channels"].update(online=27, paper=29)))
+    assert audit(forged) == [
+        "DIFF assen channels.online: published 27, recounted (28 ballots marked online in ballots/assen.pb)"]
+
+
+@pytest.mark.parametrize("channels", [
+    {"online": 27, "code": 0},
+    {"online": 27, "code": 0, "paper": 0, "postal": 0},
+    {"online": 28, "code": -1, "paper": 0},
+    {"online": "27", "code": 0, "paper": 0},
+    {"online": True, "code": 26, "paper": 0},
+    [27, 0, 0],
+    None,
+])
+def test_malformed_channel_counts_are_reported(small_files, channels):
+    """Channel counts that are not exactly online, code and paper as non-negative whole numbers are reported, and no receipt count is checked against them."""
+    tampered = resealed(with_json(small_files, "result.json", lambda r: r["pots"]["wesola"].update(channels=channels)))
+    diffs = audit(tampered)
+    assert len(diffs) == 1 and diffs[0].startswith("DIFF wesola channels: published ")
+    assert diffs[0].endswith(", recounted (the numbers of online, code and paper ballots)")
+
+
+def test_result_without_channel_counts_is_reported(small_files):
+    """A pot of result.json without channels (the format before version 2) is reported as absent."""
+    tampered = resealed(with_json(small_files, "result.json", lambda r: r["pots"]["wesola"].pop("channels")))
+    assert audit(tampered) == [
+        "DIFF wesola channels: published (absent), recounted (the numbers of online, code and paper ballots)"]
 
 
 # --------------------------------------------------------------------------- hostile or broken input
@@ -317,7 +403,8 @@ def _bundle_zip(tmp_path: Path, files: dict[str, bytes], name: str = "b.zip") ->
     ("manifest not JSON", "manifest.json is malformed"),
     ("manifest with a float", "manifest.json is malformed"),
     ("manifest lists ../x", "manifest.json is malformed"),
-    ("format version 2", "unknown format version 2"),
+    ("format version 1", "unknown format version 1; pb-audit reads version 2"),
+    ("format version 3", "unknown format version 3"),
     ("unsafe zip entry", "unsafe entry name '../x'"),
     ("bad expect-digest", "is not 64 hex digits"),
 ])
@@ -336,10 +423,10 @@ def test_unreadable_bundles_exit_2_with_one_line(files, tmp_path, case, message)
     elif case == "manifest with a float":
         args = [_bundle_zip(tmp_path, dict(files, **{"manifest.json": b'{"format_version": 1.0, "files": {}}'}))]
     elif case == "manifest lists ../x":
-        bad = {"format_version": 1, "files": {"../x": "0" * 64}}
+        bad = {"format_version": 2, "files": {"../x": "0" * 64}}
         args = [_bundle_zip(tmp_path, dict(files, **{"manifest.json": canonical_json(bad).encode()}))]
-    elif case == "format version 2":
-        manifest = dict(json.loads(files["manifest.json"]), format_version=2)
+    elif case.startswith("format version"):
+        manifest = dict(json.loads(files["manifest.json"]), format_version=int(case[-1]))
         args = [_bundle_zip(tmp_path, dict(files, **{"manifest.json": canonical_json(manifest).encode()}))]
     elif case == "unsafe zip entry":
         import zipfile
@@ -381,8 +468,9 @@ def test_bundle_with_demographics_matches_and_detects_edited_demographics():
     pot = round_pots()[0]
     demo = [Demographics(age_band="13-15" if k % 3 else "16-18", channel=("online", "code", "paper")[k % 3])
             for k in range(len(pot.election.ballots))]
-    pot = PotExport(pot.pot, pot.election, pot.rule, pot.parameters, pot.tie_break, pot.result, demographics=demo)
-    files = build_bundle([pot], {}, ["%064x" % k for k in range(84)], min_group_size=5, rng=random.Random(3))
+    pot = PotExport(pot.pot, pot.election, pot.rule, pot.parameters, pot.tie_break, pot.result, demographics=demo,
+                    channels={"online": 28, "code": 28, "paper": 28})
+    files = build_bundle([pot], {}, ["%064x" % k for k in range(56)], min_group_size=5, rng=random.Random(3))
     assert b"age_band" in files["ballots/assen.pb"] and b"channel" in files["ballots/assen.json"]
     assert audit(files) == []
     csv_lines = files["ballots/assen.csv"].decode().split("\n")
@@ -397,7 +485,8 @@ def test_bundle_with_demographics_matches_and_detects_edited_demographics():
 @settings(max_examples=40)
 def test_generated_greedy_bundles_of_every_vote_type_match(election, seed):
     """Greedy bundles of every vote type, with fractional costs, audit clean (points survive the export)."""
-    pot = PotExport("p", election, "greedy", {}, "votes,cost", tally(election, "greedy", tie_break="votes,cost"))
+    pot = PotExport("p", election, "greedy", {}, "votes,cost", tally(election, "greedy", tie_break="votes,cost"),
+                    channels={"online": len(election.ballots)})
     files = build_bundle([pot], {"seed": seed}, ["%064x" % k for k in range(len(election.ballots))],
                          rng=random.Random(seed))
     assert audit(files) == []
@@ -412,7 +501,7 @@ JSON_VALUES = st.recursive(
 
 @given(st.sampled_from(["config.json", "result.json"]),
        st.sampled_from(["budget", "ballot_format", "projects", "rule", "parameters", "tie_break", "pabulib_meta",
-                        "demographics", "ballots", "outcome", "title", "extra"]), JSON_VALUES)
+                        "demographics", "ballots", "channels", "outcome", "title", "extra"]), JSON_VALUES)
 @settings(max_examples=80)
 def test_hostile_json_inside_a_resealed_bundle_gives_differences_not_exceptions(small_files, path, key, value):
     """Any JSON value put in place of a config or result field gives one-line DIFFs (or none), never an exception."""
@@ -442,7 +531,8 @@ def test_demographic_group_below_the_size_is_reported():
 
     pot = round_pots()[1]
     demo = [Demographics(channel="online")] * len(pot.election.ballots)
-    pot = PotExport(pot.pot, pot.election, pot.rule, pot.parameters, pot.tie_break, pot.result, demographics=demo)
+    pot = PotExport(pot.pot, pot.election, pot.rule, pot.parameters, pot.tie_break, pot.result, demographics=demo,
+                    channels=pot.channels)
     files = build_bundle([pot], {}, ["%064x" % k for k in range(27)], min_group_size=5, rng=random.Random(3))
     assert audit(files) == []
 

@@ -27,8 +27,10 @@ from voting.rules import tally
 
 PB_TALLY = Path(sys.executable).with_name("pb-tally")
 MES_ADD1 = {"utility": "cost", "completion": "add1"}
-#: Receipts of the round's counted ballots (84 in Assen, 27 in Warszawa: one pot each).
-RECEIPTS = [generate_receipt() for _ in range(84 + 27)]
+#: How the round's ballots came in (84 in Assen, 27 in Warszawa; each cast voted in one pot).
+CHANNELS = {"assen": {"online": 70, "code": 10, "paper": 4}, "wesola": {"online": 27}}
+#: Receipts of the round's counted online and code casts (paper ballots have none).
+RECEIPTS = [generate_receipt() for _ in range(80 + 27)]
 
 
 def round_pots() -> list[PotExport]:
@@ -36,8 +38,10 @@ def round_pots() -> list[PotExport]:
     assen = read_pb(pabulib_file("Netherlands_Assen_2024.pb"))
     wesola = read_pb(pabulib_file("Poland_Warszawa_2017_Plac_Wojska_Polskiego.pb"))
     return [
-        PotExport("assen", assen, "mes", MES_ADD1, None, tally(assen, "mes", **MES_ADD1), title="Assen"),
-        PotExport("wesola", wesola, "greedy", {}, "cost,id", tally(wesola, "greedy").to_dict(), title="Wesoła"),
+        PotExport("assen", assen, "mes", MES_ADD1, None, tally(assen, "mes", **MES_ADD1), title="Assen",
+                  channels=CHANNELS["assen"]),
+        PotExport("wesola", wesola, "greedy", {}, "cost,id", tally(wesola, "greedy").to_dict(), title="Wesoła",
+                  channels=CHANNELS["wesola"]),
     ]
 
 
@@ -70,7 +74,7 @@ def test_bundle_holds_exactly_the_documented_files(files):
 def test_manifest_maps_every_other_file_to_its_sha256_and_digest_is_its_canonical_hash(files):
     """manifest.json lists every other file's SHA-256 and a format_version; the digest hashes its canonical bytes."""
     manifest = json.loads(files["manifest.json"])
-    assert manifest["format_version"] == 1
+    assert manifest["format_version"] == 2
     assert manifest["files"] == {p: hashlib.sha256(d).hexdigest() for p, d in files.items() if p != "manifest.json"}
     canonical = json.dumps(manifest, sort_keys=True, separators=(",", ":")) + "\n"
     assert files["manifest.json"] == canonical.encode()
@@ -116,11 +120,14 @@ def test_config_holds_the_frozen_configuration(files):
 
 
 def test_result_holds_the_published_outcomes(files):
-    """result.json holds, per pot, the number of ballots and the published Outcome.to_dict()."""
+    """result.json holds, per pot, the number of ballots, the ballots per channel (all three named) and the published Outcome.to_dict()."""
     result = json.loads(files["result.json"])
     for pot in round_pots():
         entry = result["pots"][pot.pot]
+        assert set(entry) == {"ballots", "channels", "outcome"}
         assert entry["ballots"] == len(pot.election.ballots)
+        assert entry["channels"] == {"online": 0, "code": 0, "paper": 0} | dict(pot.channels)
+        assert sum(entry["channels"].values()) == entry["ballots"]
         assert entry["outcome"] == json.loads(canonical_json(published_outcome(pot.result)))
         assert entry["outcome"]["selected"] == (
             pot.result.selected if hasattr(pot.result, "selected") else pot.result["selected"])
@@ -133,7 +140,8 @@ def test_result_warnings_keep_no_ballot_id_or_line():
                  format=BallotFormat(max_length=1))
     outcome = tally(e, "greedy")
     assert any(w.voter_id == "db-ballot-4711" for w in outcome.warnings)
-    files = build_bundle([PotExport("p", e, "greedy", {}, None, outcome)], {}, [], rng=random.Random(1))
+    files = build_bundle([PotExport("p", e, "greedy", {}, None, outcome, channels={"paper": 2})], {}, [],
+                         rng=random.Random(1))
     assert b"4711" not in b"".join(files.values())
     assert json.loads(files["result.json"])["pots"]["p"]["outcome"]["warnings"] == [{"code": "ballot-limits"}]
 
@@ -208,7 +216,8 @@ def test_receipt_list_links_to_no_ballot(files):
 
 def _pot(**overrides) -> PotExport:
     e = Election(10, {"a": Project("a", 5)}, [Ballot("1", ("a",))])
-    values = dict(pot="p", election=e, rule="greedy", parameters={}, tie_break=None, result=tally(e))
+    values = dict(pot="p", election=e, rule="greedy", parameters={}, tie_break=None, result=tally(e),
+                  channels={"paper": 1})
     values.update(overrides)
     return PotExport(**values)
 
@@ -224,7 +233,14 @@ def _pot(**overrides) -> PotExport:
     ([_pot(result={"winners": []})], {}, [], "not an outcome"),
     ([_pot()], {"turnout": 0.5}, [], "round metadata"),
     ([_pot()], {}, ["XYZ"], "64 lower-case hex"),
-    ([_pot()], {}, ["a" * 64, "a" * 64], "repeat"),
+    ([_pot(channels={"online": 1})], {}, ["a" * 64, "a" * 64], "repeat"),
+    ([_pot(channels=None)], {}, [], "no channel counts"),
+    ([_pot(channels={"online": 1, "paper": 1})], {}, ["a" * 64], "add up to 2, not to the 1 ballots"),
+    ([_pot(channels={"postal": 1})], {}, [], "channels must give exactly online, code, paper"),
+    ([_pot(channels={"online": 2, "paper": -1})], {}, ["a" * 64], "channels must give"),
+    ([_pot(channels={"online": True})], {}, ["a" * 64], "channels must give"),
+    ([_pot()], {}, ["a" * 64], "1 receipts, but the channel counts allow 0 to 0"),
+    ([_pot(channels={"online": 1})], {}, [], "0 receipts, but the channel counts allow 1 to 1"),
 ])
 def test_bad_bundle_input_refused(pots, meta, receipts, message):
     """Input a bundle cannot honestly hold is refused with a BundleError naming the problem."""
@@ -286,7 +302,8 @@ def test_config_with_a_fractional_budget_and_threshold_round_trips():
 
     e = Election(Fraction(101, 2), {"a": Project("a", Fraction(51, 4)), "b": Project("b", 3)},
                  [Ballot("1", ("a",)), Ballot("2", ("a", "b"))])
-    pot = PotExport("p", e, "greedy", {"min_score": Fraction(3, 2)}, None, tally(e, min_score=Fraction(3, 2)))
+    pot = PotExport("p", e, "greedy", {"min_score": Fraction(3, 2)}, None, tally(e, min_score=Fraction(3, 2)),
+                    channels={"paper": 2})
     files = build_bundle([pot], {}, [], rng=random.Random(1))
     conf = json.loads(files["config.json"])["pots"]["p"]
     assert conf["budget"] == "50.5" and conf["parameters"]["min_score"] == "1.5"
@@ -302,8 +319,10 @@ def test_the_pabutools_recipe_in_the_audit_guide_gives_the_published_winners(tmp
     guide = (Path(__file__).resolve().parents[2] / "docs" / "AUDIT.md").read_text(encoding="utf-8")
     recipe = guide.split("```python\n")[1].split("```")[0]
     assen, wesola = round_pots()
-    pots = [PotExport("north", assen.election, assen.rule, assen.parameters, None, assen.result),
-            PotExport("youth", wesola.election, wesola.rule, wesola.parameters, None, wesola.result)]
+    pots = [PotExport("north", assen.election, assen.rule, assen.parameters, None, assen.result,
+                      channels={"paper": 84}),
+            PotExport("youth", wesola.election, wesola.rule, wesola.parameters, None, wesola.result,
+                      channels={"paper": 27})]
     folder = unpack(build_bundle(pots, {}, [], rng=random.Random(1)), tmp_path)
     (folder / "recipe.py").write_text(recipe, encoding="utf-8")
     run = subprocess.run([sys.executable, "recipe.py"], cwd=folder, capture_output=True, text=True, timeout=300)

@@ -1,4 +1,5 @@
-"""Commands under ``flask pb``: the first administrator and the demo data."""
+"""Commands under ``flask pb``: the first administrator, the demo data, phases by date and the
+audit bundle of a published round."""
 
 from __future__ import annotations
 
@@ -85,6 +86,27 @@ def advance_phases_command() -> None:
     if stuck:
         raise SystemExit(1)
     click.echo("Phases are up to date.")
+
+
+@pb_cli.command("build-bundle")
+@click.argument("round_id", type=int)
+@_in_english
+def build_bundle_command(round_id: int) -> None:
+    """Build and store the audit bundle of a published round that has none; print its digest."""
+    from pb.models import Round
+    from pb.services import exports
+
+    round_ = db.session.get(Round, round_id)
+    if round_ is None:
+        raise click.ClickException(f"no round with id {round_id}")
+    existed = exports.stored_bundle(round_) is not None
+    try:
+        bundle = exports.ensure_round_bundle(None, round_)
+    except ServiceError as error:
+        raise click.ClickException(str(error)) from None
+    state = "already stored" if existed else "built and stored"
+    click.echo(f"Round {round_.id}: audit bundle {state}, {bundle.receipt_count} receipts.")
+    click.echo(f"Bundle digest: {bundle.digest}")
 
 
 def init_app(app: Flask) -> None:

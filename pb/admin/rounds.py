@@ -13,6 +13,7 @@ from pb.admin.routes import bp
 from pb.auth import role_required
 from pb.extensions import db
 from pb.helsinki import to_helsinki
+from pb.labels import label
 from pb.models import PHASE_ORDER, Area, Phase, Role, Round
 from pb.services import ServiceError, audit_log, rounds
 
@@ -159,7 +160,7 @@ def advance_phase(round_id: int):
             db.session.rollback()
             flash(str(error), "error")
         else:
-            flash(_("The round is now in the %(phase)s phase.", phase=form.phase.data), "success")
+            flash(_("The round is now in the %(phase)s phase.", phase=label(Phase(form.phase.data))), "success")
     else:
         flash(_("The form had expired. Please submit it again."), "error")
     return redirect(url_for("admin.edit_round", round_id=round_.id))

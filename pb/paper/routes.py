@@ -72,7 +72,10 @@ def enter_ballot(round_id: int):
 def list_entries(round_id: int):
     """Every serial entered: counted, waiting for a second entry, or mismatched."""
     round_ = _round(round_id)
-    return render_template("paper/list_entries.html", round=round_,
+    from pb.i18n import localized
+
+    titles = {str(project.id): localized(project, "title") for project in round_.projects}
+    return render_template("paper/list_entries.html", round=round_, titles=titles,
                            serials=paper_service.paper_overview(round_.id))
 
 

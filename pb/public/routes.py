@@ -9,7 +9,8 @@ from pb.extensions import db
 from pb import security
 from pb.helsinki import helsinki_time
 from pb.models import Round
-from pb.services import rounds
+from pb.results.explain import RULE_NAMES, chain_explanation
+from pb.services import results, rounds
 
 bp = Blueprint("public", __name__)
 
@@ -28,5 +29,7 @@ def show_round(round_id: int):
     now = security.now()
     rounds.sync_phase(round_, now)
     return render_template(
-        "public/show_round.html", round=round_, phase=rounds.current_phase(round_, now), helsinki_time=helsinki_time
+        "public/show_round.html", round=round_, phase=rounds.current_phase(round_, now), helsinki_time=helsinki_time,
+        publication=results.publication_of(round_), rule_name=RULE_NAMES.get(round_.rule),
+        chain_text=chain_explanation(round_.tie_break),
     )

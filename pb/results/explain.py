@@ -18,6 +18,15 @@ TIE_KEYS = {
 }
 
 
+#: Each rule's name in words, for the round page before the count.
+RULE_NAMES = {
+    "greedy": _l("most votes first, as long as the budget lasts"),
+    "mes": _l("the method of equal shares"),
+    "phragmen": _l("Phragmén's method"),
+    "max-welfare": _l("the combination that gives the voters the most of what they chose"),
+}
+
+
 def rule_explanation(rule: str, options: Mapping[str, Any]) -> list:
     """Sentences that explain how ``rule`` with ``options`` chose the funded projects."""
     if rule == "greedy":

@@ -1,0 +1,155 @@
+"""Ways through the app: the public round page leads voters to the ballot and, once published,
+to the results and the audit page; every staff page of a round links to the others a role may
+open, and none of those links is a dead end."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from pb.models import Phase, Role
+from pb import security
+from pb.services.paper import enter_paper_ballot
+from tests.pb.factories import log_in, make_frozen_round, make_user
+from tests.pb.test_exports import finish_round
+
+#: Every staff page of a round (path templates), and the roles that may open it in the voting phase.
+STAFF_PAGES = {
+    "/admin/rounds/{id}": {"administrator"},
+    "/moderation/rounds/{id}": {"administrator", "moderator"},
+    "/admin/rounds/{id}/codes": {"administrator"},
+    "/rounds/{id}/paper": {"administrator", "moderator"},
+    "/rounds/{id}/paper/check-in": {"administrator", "moderator"},
+    "/rounds/{id}/paper/entries": {"administrator", "moderator"},
+}
+
+
+def _tool_links(html: str) -> list[str]:
+    """The hrefs of the round tools navigation on a page."""
+    found = re.search(r'<nav class="round-tools".*?</nav>', html, re.S)
+    assert found, "no round tools on the page"
+    return re.findall(r'href="([^"]+)"', found.group(0))
+
+
+def _round(app, phase: Phase) -> int:
+    with app.app_context():
+        return make_frozen_round(phase=phase).id
+
+
+def test_public_round_page_in_the_voting_phase_links_to_the_ballot(app, client):
+    """While voting is open the round page has a Vote link to the ballot; in screening it has none."""
+    voting, screening = _round(app, Phase.VOTING), _round(app, Phase.SCREENING)
+    page = client.get(f"/rounds/{voting}").get_data(as_text=True)
+    assert f'href="/rounds/{voting}/vote"' in page
+    assert client.get(f"/rounds/{voting}/vote").status_code == 200
+    assert f'href="/rounds/{screening}/vote"' not in client.get(f"/rounds/{screening}").get_data(as_text=True)
+
+
+def test_public_round_page_links_to_results_and_audit_only_once_published(app, client, clock):
+    """After publication the round page links to the results and the audit page; after close but before publication it says the results are coming and links to neither."""
+    with app.app_context():
+        published = finish_round(clock).round_id
+        closed = finish_round(clock, publish=False).round_id
+    page = client.get(f"/rounds/{published}").get_data(as_text=True)
+    assert f'href="/rounds/{published}/results"' in page and f'href="/audit/rounds/{published}"' in page
+    assert f'href="/rounds/{published}/vote"' not in page
+    assert client.get(f"/rounds/{published}/results").status_code == 200
+    page = client.get(f"/rounds/{closed}").get_data(as_text=True)
+    assert f'href="/rounds/{closed}/results"' not in page and f'href="/audit/rounds/{closed}"' not in page
+    assert "Voting has closed" in page
+
+
+def test_the_round_page_names_the_rule_and_tie_chain_in_words(app, client):
+    """The rules section explains the tally rule and the tie chain in words, next to their technical names."""
+    round_id = _round(app, Phase.VOTING)
+    page = client.get(f"/rounds/{round_id}", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "most votes first, as long as the budget lasts" in page and "<code>greedy</code>" in page
+    assert "the lower cost, then the lower project number" in page
+
+
+@pytest.mark.parametrize("path", sorted(STAFF_PAGES))
+def test_every_admin_round_page_links_to_codes_paper_and_results(app, client, path):
+    """For an administrator every staff page of a round links to the voting codes and paper entry (voting phase), and to the count and paper list once voting has closed."""
+    admin = _admin(app)
+    log_in(client, admin)
+    voting = _round(app, Phase.VOTING)
+    links = _tool_links(client.get(path.format(id=voting)).get_data(as_text=True))
+    for wanted in (f"/admin/rounds/{voting}/codes", f"/rounds/{voting}/paper", f"/rounds/{voting}/paper/check-in",
+                   f"/rounds/{voting}", f"/admin/rounds/{voting}"):
+        assert wanted in links, wanted
+    closed = _round(app, Phase.RESULTS)
+    if path in ("/rounds/{id}/paper", "/rounds/{id}/paper/check-in"):
+        return  # paper entry is a voting-phase page
+    links = _tool_links(client.get(path.format(id=closed)).get_data(as_text=True))
+    for wanted in (f"/admin/rounds/{closed}/results", f"/rounds/{closed}/paper/entries",
+                   f"/admin/rounds/{closed}/codes", f"/admin/rounds/{closed}/follow-up"):
+        assert wanted in links, wanted
+
+
+@pytest.mark.parametrize("role", ["administrator", "moderator", "auditor"])
+@pytest.mark.parametrize("phase", [Phase.VOTING, Phase.RESULTS])
+def test_every_round_tool_link_opens_for_the_role_that_sees_it(app, client, role, phase):
+    """Each link in the round tools, as a given role sees them on the public round page, answers 200 for that role: no link leads to a refusal."""
+    with app.app_context():
+        user = make_user(roles=(Role(role),))
+    log_in(client, user)
+    round_id = _round(app, phase)
+    links = _tool_links(client.get(f"/rounds/{round_id}").get_data(as_text=True))
+    assert len(links) >= 3
+    for link in links:
+        assert client.get(link).status_code == 200, (role, link)
+    assert (f"/admin/rounds/{round_id}/codes" in links) == (role == "administrator")
+    assert (f"/rounds/{round_id}/paper" in links) == (role != "auditor" and phase is Phase.VOTING)
+
+
+def test_residents_and_visitors_see_no_round_tools(app, client):
+    """The round tools are not shown to visitors or residents."""
+    round_id = _round(app, Phase.VOTING)
+    assert 'class="round-tools"' not in client.get(f"/rounds/{round_id}").get_data(as_text=True)
+    with app.app_context():
+        resident = make_user()
+    log_in(client, resident)
+    assert 'class="round-tools"' not in client.get(f"/rounds/{round_id}").get_data(as_text=True)
+
+
+def test_phase_change_message_names_the_phase_in_the_readers_language(app, client):
+    """After moving a round to the next phase the message names the phase in Finnish, not its internal value."""
+    admin = _admin(app)
+    log_in(client, admin)
+    round_id = _round(app, Phase.VOTING)
+    token = re.search(r'name="csrf_token" value="([^"]+)"',
+                      client.get(f"/admin/rounds/{round_id}").get_data(as_text=True)).group(1)
+    response = client.post(f"/admin/rounds/{round_id}/phase", data={"csrf_token": token, "phase": "results"},
+                           headers={"Accept-Language": "fi"}, follow_redirects=True)
+    page = response.get_data(as_text=True)
+    assert "Kierros on nyt vaiheessa Tulokset." in page and "vaiheessa results" not in page
+
+
+def test_paper_entries_list_names_the_projects(app, client):
+    """The list of keyed paper ballots shows the chosen projects' titles, so a mismatch can be resolved."""
+    admin = _admin(app)
+    with app.app_context():
+        round_ = make_frozen_round()
+        area = round_.areas[0]
+        project = area.projects[1]
+        enter_paper_ballot(round_.id, "P-77", area.id, [str(project.id)], moderator_id=admin, at=security.now())
+        round_id, title = round_.id, project.title_fi
+    log_in(client, admin)
+    page = client.get(f"/rounds/{round_id}/paper/entries").get_data(as_text=True)
+    assert "P-77" in page and title in page
+
+
+def test_logged_in_users_have_a_link_to_their_proposals(app, client):
+    """The main menu of a logged-in user links to their proposals; a visitor's does not."""
+    assert 'href="/proposals/mine"' not in client.get("/").get_data(as_text=True)
+    with app.app_context():
+        resident = make_user()
+    log_in(client, resident)
+    assert 'href="/proposals/mine"' in client.get("/").get_data(as_text=True)
+
+
+def _admin(app) -> int:
+    with app.app_context():
+        user = make_user(roles=(Role.ADMINISTRATOR,))
+        return user.id

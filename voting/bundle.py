@@ -53,6 +53,7 @@ import hashlib
 import inspect
 import random
 import re
+from collections import Counter
 from dataclasses import dataclass
 from typing import Any, Iterable, Mapping, Sequence
 
@@ -217,6 +218,11 @@ def _pot_channels(pot: PotExport) -> dict[str, int]:
     if sum(channels.values()) != len(pot.election.ballots):
         raise BundleError(f"pot {pot.pot}: the channel counts add up to {sum(channels.values())}, "
                           f"not to the {len(pot.election.ballots)} ballots")
+    marked = Counter(d.channel for d in pot.demographics or () if d is not None and d.channel in channels)
+    for channel, n in sorted(marked.items()):
+        if n > channels[channel]:
+            raise BundleError(f"pot {pot.pot}: {n} ballots are marked {channel} in the demographics, "
+                              f"but the channel counts give {channels[channel]}")
     return channels
 
 

@@ -20,6 +20,7 @@ from voting.bundle import (
     BundleError, BundleReadError, PotExport, build_bundle, bundle_digest, bundle_zip_bytes, config_election,
     pb_tally_args, published_outcome, read_bundle, recount_call, write_bundle_zip,
 )
+from voting.export import Demographics
 from voting.model import Ballot, BallotFormat, Election, Project
 from voting.outcome import canonical_json
 from voting.pabulib import parse_pb, read_pb
@@ -241,6 +242,7 @@ def _pot(**overrides) -> PotExport:
     ([_pot(channels={"online": True})], {}, ["a" * 64], "channels must give"),
     ([_pot()], {}, ["a" * 64], "1 receipts, but the channel counts allow 0 to 0"),
     ([_pot(channels={"online": 1})], {}, [], "0 receipts, but the channel counts allow 1 to 1"),
+    ([_pot(demographics=[Demographics(channel="code")])], {}, [], "1 ballots are marked code"),
 ])
 def test_bad_bundle_input_refused(pots, meta, receipts, message):
     """Input a bundle cannot honestly hold is refused with a BundleError naming the problem."""

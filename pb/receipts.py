@@ -16,9 +16,9 @@ The published list (:func:`receipt_list`, :func:`render_receipt_list`) holds the
 the *counted* ballots only, sorted by hash and deduplicated: it carries no ballot id, no
 position in casting order and nothing of the choices, so finding one's receipt in it proves
 that one's ballot is among those counted without saying which exported ballot it is. It
-does not prove that the counted ballot still holds the choices the voter made; the audit
-bundle's ballot file and the count of receipts (equal to the number of counted ballots) are
-what an auditor checks for that.
+does not prove that the counted ballot still holds the choices the voter made. Paper ballots
+have no receipt: the audit bundle gives each pot's counted ballots per channel (online, code,
+paper), and ``pb-audit`` checks the number of receipts against the online and code ballots.
 
 >>> receipt = generate_receipt()
 >>> len(receipt), parse_receipt(receipt.lower()) == receipt.replace("-", "")

@@ -189,19 +189,22 @@ def _check_demographics(demographics: Sequence[Demographics | None], n: int) -> 
 
 
 def suppress(rows: Sequence[tuple], min_group_size: int) -> list[tuple]:
-    """Blank values and combinations shared by fewer than *min_group_size* rows.
+    """Blank every column holding a value shared by fewer than *min_group_size* rows, then every
+    row whose remaining combination is shared by fewer rows.
+
+    A column is published whole or not at all: blanking only the rare cells would mark those
+    rows as holding a rare value, and where totals are public (the channel counts of the bundle)
+    it would say which value.
 
     >>> suppress([("13-15", "a", "code")] * 3 + [("16-18", "a", "code")], 3)
-    [('13-15', 'a', 'code'), ('13-15', 'a', 'code'), ('13-15', 'a', 'code'), (None, None, None)]
+    [(None, 'a', 'code'), (None, 'a', 'code'), (None, 'a', 'code'), (None, 'a', 'code')]
     """
     if min_group_size < 1:
         raise ExportError(f"min_group_size must be at least 1, got {min_group_size}")
     width = len(rows[0]) if rows else 0
-    columns = [Counter(r[i] for r in rows) for i in range(width)]
-    out = [
-        tuple(v if v is not None and columns[i][v] >= min_group_size else None for i, v in enumerate(r))
-        for r in rows
-    ]
+    columns = [Counter(r[i] for r in rows if r[i] is not None) for i in range(width)]
+    kept = [all(n >= min_group_size for n in counts.values()) for counts in columns]
+    out = [tuple(v if kept[i] else None for i, v in enumerate(r)) for r in rows]
     combos = Counter(out)
     blank = (None,) * width
     return [r if combos[r] >= min_group_size else blank for r in out]

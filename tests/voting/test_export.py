@@ -194,45 +194,52 @@ def test_export_readable_by_pabutools_and_pb_tally(tmp_path):
 
 
 def test_suppression_blanks_small_groups():
-    """Values and combinations shared by fewer than k ballots are blanked; larger groups are kept."""
+    """A column with a value shared by fewer than k ballots is blanked whole; then rows whose
+    remaining combination is shared by fewer than k ballots are blanked."""
     rows = ([("13-15", "east", "code")] * 4 + [("16-18", "east", "code")] * 2
             + [("13-15", "west", "paper")] * 2 + [("13-15", "east", "paper")] * 1)
     out = suppress(rows, 3)
-    # 16-18 (2) and west (2) are too rare as values; ("13-15", "east", "paper") is a group of 1.
-    assert out[:4] == [("13-15", "east", "code")] * 4
-    assert out[4:6] == [(None, None, None)] * 2  # (None, east, code) would be a group of 2
-    assert out[6:8] == [(None, None, None)] * 2  # (13-15, None, paper) would be a group of 2
-    assert out[8] == (None, None, None)
+    # 16-18 (2) and west (2) are too rare: the age and area columns go; code (6) and paper (3) stay.
+    assert out == [(None, None, "code")] * 6 + [(None, None, "paper")] * 3
+    # With k = 4 the paper group (3) is too small too: every column goes.
+    assert suppress(rows, 4) == [(None, None, None)] * 9
 
 
 @given(st.lists(st.tuples(st.sampled_from(["a", "b", "c", None]), st.sampled_from(["x", "y"]),
                           st.sampled_from(["online", "code", "paper"])), max_size=40),
        st.integers(1, 6))
 def test_suppression_leaves_no_group_below_the_size(rows, k):
-    """After suppression every non-blank value and combination is shared by at least k rows,
-    and a row whose full combination already had k rows is untouched."""
+    """After suppression every non-blank value and combination is shared by at least k rows, a
+    column is either kept whole or blank in every row, and with no rare value nor rare
+    combination nothing changes."""
     out = suppress(rows, k)
     combos = Counter(r for r in out if r != (None, None, None))
     assert all(n >= k for n in combos.values())
     for i in range(3):
         values = Counter(r[i] for r in out if r[i] is not None)
         assert all(n >= k for n in values.values())
+        column_kept = any(o[i] is not None for o in out)
+        if column_kept:  # whole: every row not blanked as a rare combination keeps its value
+            assert all(o[i] == r[i] for r, o in zip(rows, out) if o != (None, None, None))
     before = Counter(rows)
-    for r, o in zip(rows, out):
-        if None not in r and before[r] >= k:
-            assert o == r
+    values_before = [Counter(r[i] for r in rows if r[i] is not None) for i in range(3)]
+    if all(n >= k for n in before.values()) and all(n >= k for c in values_before for n in c.values()):
+        assert out == list(rows)
 
 
 def test_demographics_columns_in_all_three_files():
     """With demographics, the .pb, CSV and JSON carry age_band, area and channel, blank where suppressed."""
     e = personal_election()
-    demo = [Demographics("13-15", "east", "online")] * 5 + [Demographics("16-18", "west", "paper")]
-    x = export_pot(e, "north", demographics=demo, min_group_size=5, rng=random.Random(9))
+    demo = ([Demographics("13-15", "east", "online")] * 3 + [Demographics("16-18", "east", "online")] * 2
+            + [Demographics("16-18", "west", "paper")])
+    x = export_pot(e, "north", demographics=demo, min_group_size=3, rng=random.Random(9))
     assert parse_pb(x.pb_text()).voter_columns == ("voter_id", "vote", "age_band", "area", "channel")
     rows = list(csv.DictReader(io.StringIO(x.csv_text())))
+    # west and paper are held by one ballot: the area and channel columns are left out whole.
     assert Counter((r["age_band"], r["area"], r["channel"]) for r in rows) == {
-        ("13-15", "east", "online"): 5, ("", "", ""): 1}
-    assert "16-18" not in x.json_text() and "west" not in x.pb_text()
+        ("13-15", "", ""): 3, ("16-18", "", ""): 3}
+    for text in (x.json_text(), x.pb_text(), x.csv_text()):
+        assert "west" not in text and "paper" not in text and "east" not in text
 
 
 @pytest.mark.parametrize("demo, message", [

@@ -153,3 +153,15 @@ def _admin(app) -> int:
     with app.app_context():
         user = make_user(roles=(Role.ADMINISTRATOR,))
         return user.id
+
+
+@pytest.mark.parametrize("lang", ["fi", "sv", "en"])
+def test_round_tools_name_every_page_differently(app, client, lang):
+    """In each language the round tools give each page its own name (no two links read the same)."""
+    admin = _admin(app)
+    log_in(client, admin)
+    round_id = _round(app, Phase.RESULTS)
+    html = client.get(f"/rounds/{round_id}", headers={"Accept-Language": lang}).get_data(as_text=True)
+    nav = re.search(r'<nav class="round-tools".*?</nav>', html, re.S).group(0)
+    names = [re.sub(r"\s+", " ", text).strip() for text in re.findall(r"<a [^>]*>(.*?)</a>", nav, re.S)]
+    assert len(names) >= 8 and len(set(names)) == len(names), names

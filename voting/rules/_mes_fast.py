@@ -8,6 +8,7 @@ from __future__ import annotations
 import heapq
 from collections import Counter
 from fractions import Fraction
+from math import gcd
 from itertools import compress
 from operator import mul, not_
 
@@ -39,8 +40,13 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     sups = list(prep.sup)
     shift = _BITS
     start = Fraction(u * L, q)  # the initial per-voter budget in units of 1/L
-    approx = {0: 0, 1: (u * L << shift) // q}  # class 0: voters with nothing left
     payments: list[Fraction] = [Fraction(0)]  # payments[s] = the price paid at step s
+    # The same amounts as integers over one common denominator, so that sums of money need
+    # no Fraction arithmetic: pay_num[s] = payments[s] * money_den[0].
+    money_den = [start.denominator]
+    start_num = [start.numerator]
+    pay_num = [0]
+    money_memo = {0: 0, 1: start_num[0]}
     exact_memo: dict[int, Fraction] = {0: Fraction(0), 1: start}
     err = 1
     if shared is None:
@@ -51,6 +57,10 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         parent, paid_at, cls = shared.parent, shared.paid_at, shared.cls
         shared.begin()
     node = 0
+    # approx[c]: the lower bound of class c's value (a list indexed by class: faster to
+    # gather than a dict); class 0: voters with nothing left.
+    approx = [0] * len(parent)
+    approx[1] = (u * L << shift) // q
     zero: set[int] = set()  # (shared runs) classes whose voters have nothing left
     cls_get = cls.__getitem__
     approx_get = approx.__getitem__
@@ -66,25 +76,28 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             exact_memo[c] = value
         return value
 
+    def money_of(c: int) -> int:
+        """Class c's exact money times ``money_den[0]`` (memoized until it widens)."""
+        chain = []
+        while c not in money_memo:
+            chain.append(c)
+            c = parent[c]
+        value = money_memo[c]
+        for c in reversed(chain):
+            value -= pay_num[paid_at[c]]
+            money_memo[c] = value
+        return value
+
     def held_by(classes: list[int], weights: list[int]) -> tuple[int, Fraction]:
-        """Total weight and exact money of the given classes: the start budget minus the
-        payments along each class's chain, summed per step (few Fraction operations)."""
-        per_step: dict[int, int] = {}
-        total = 0
-        money_w = 0
-        for c, w in zip(classes, weights):
-            total += w
-            if c in zero:
-                continue
-            money_w += w
-            while c > 1:
-                s = paid_at[c]
-                per_step[s] = per_step.get(s, 0) + w
-                c = parent[c]
-        money = start * money_w
-        for s, w in per_step.items():
-            money -= payments[s] * w
-        return total, money
+        """Total weight and exact money of the given classes: integers over one common
+        denominator, so only one Fraction is built."""
+        total = sum(weights)
+        if zero:  # classes with nothing left hold nothing
+            alive = list(map(not_, map(zero.__contains__, classes)))
+            classes = list(compress(classes, alive))
+            weights = list(compress(weights, alive))
+        num = sum(map(mul, weights, map(money_of, classes)))
+        return total, Fraction(num, money_den[0])
 
     heap: list[tuple[Fraction, int, int]] = []
     for k, s in enumerate(sups):
@@ -137,12 +150,17 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         if min(lows) * n_alive < cs:
             # Poor/rich passes: classes below the price computed with the poor found so far
             # are certainly poor too (the price only rises); stop when none is left.
-            rest = range(len(cl))
+            every = range(len(cl))
+            poor_set: set[int] = set()
             while True:
                 top = cs - poor_low  # N * 2**64 lies in [top - err*poor_w, top]
                 x_hi = -(-top // W)
                 x_lo = (top - err * poor_w) // W
-                maybe = [j for j in rest if lows[j] < x_hi]
+                # One scan of all classes per pass; the poor found so far are dropped
+                # afterwards (cheaper than keeping a list of the others up to date).
+                maybe = [j for j in every if lows[j] < x_hi]
+                if poor_set:
+                    maybe = [j for j in maybe if j not in poor_set]
                 if not maybe:
                     break
                 new = [j for j in maybe if lows[j] + err < x_lo]
@@ -151,8 +169,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                     new += [j for j in maybe if lows[j] + err >= x_lo and exact(cl[j]) < x]
                 if not new:
                     break
-                new_set = set(new)
-                rest = [j for j in rest if j not in new_set]
+                poor_set.update(new)
                 poor += new
                 for j in new:
                     W -= ws[j]
@@ -225,6 +242,15 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         x = N / W
         payments.append(x)
         now = len(payments) - 1
+        wider = x.denominator // gcd(money_den[0], x.denominator)
+        if wider > 1:
+            money_den[0] *= wider
+            start_num[0] *= wider
+            pay_num[:] = [v * wider for v in pay_num]
+            money_memo.clear()
+            money_memo[0] = 0
+            money_memo[1] = start_num[0]
+        pay_num.append(x.numerator * (money_den[0] // x.denominator))
         x_up = -((-x.numerator << shift) // x.denominator)  # ceil(x * 2**64)
         err += 1
         if shared is None:
@@ -235,7 +261,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                     trans[c] = 0
                 else:
                     nc = trans[c] = len(parent)
-                    approx[nc] = approx[c] - x_up
+                    approx.append(approx[c] - x_up)
                     parent.append(c)
                     paid_at.append(now)
             tget = trans.__getitem__
@@ -244,6 +270,8 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         else:
             every = shared.counts(node, k)[0]
             node, trans = shared.child(node, k, every, now)
+            if len(approx) < len(parent):
+                approx.extend([0] * (len(parent) - len(approx)))
             poor_set = {cl[j] for j in poor}
             for c in every:
                 nc = trans[c]

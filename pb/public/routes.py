@@ -29,7 +29,7 @@ def show_round(round_id: int):
     now = security.now()
     rounds.sync_phase(round_, now)
     return render_template(
-        "public/show_round.html", round=round_, phase=rounds.current_phase(round_, now), helsinki_time=helsinki_time,
+        "public/show_round.html", round=round_, phase=rounds.current_phase(round_, now), helsinki_time=helsinki_time, now=now,
         publication=results.publication_of(round_), rule_name=RULE_NAMES.get(round_.rule),
         chain_text=chain_explanation(round_.tie_break),
     )

@@ -165,3 +165,15 @@ def test_round_tools_name_every_page_differently(app, client, lang):
     nav = re.search(r'<nav class="round-tools".*?</nav>', html, re.S).group(0)
     names = [re.sub(r"\s+", " ", text).strip() for text in re.findall(r"<a [^>]*>(.*?)</a>", nav, re.S)]
     assert len(names) >= 8 and len(set(names)) == len(names), names
+
+
+def test_round_page_says_when_voting_was_closed_before_the_planned_time(app, client, clock):
+    """A round closed by hand before its planned closing time says so next to the schedule; one closed on time does not."""
+    from datetime import timedelta
+
+    with app.app_context():
+        early = make_frozen_round(phase=Phase.RESULTS, voting_closes_at=clock.now + timedelta(days=3)).id
+        on_time = make_frozen_round(phase=Phase.RESULTS, voting_closes_at=clock.now - timedelta(days=1)).id
+    english = {"Accept-Language": "en"}
+    assert "Voting was closed before the planned time." in client.get(f"/rounds/{early}", headers=english).get_data(as_text=True)
+    assert "Voting was closed before the planned time." not in client.get(f"/rounds/{on_time}", headers=english).get_data(as_text=True)

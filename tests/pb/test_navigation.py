@@ -177,3 +177,29 @@ def test_round_page_says_when_voting_was_closed_before_the_planned_time(app, cli
     english = {"Accept-Language": "en"}
     assert "Voting was closed before the planned time." in client.get(f"/rounds/{early}", headers=english).get_data(as_text=True)
     assert "Voting was closed before the planned time." not in client.get(f"/rounds/{on_time}", headers=english).get_data(as_text=True)
+
+
+def test_a_voter_can_stop_without_voting_and_the_next_person_cannot_vote_in_their_name(app, client):
+    """The area, ballot and review pages offer 'Stop without voting'; after it the browser is no longer identified and nothing was cast."""
+    from tests.pb.factories import make_voting_round
+    from tests.pb.voting_helpers import attest, ballot_data, hidden_fields, table_counts
+
+    with app.app_context():
+        round_ = make_voting_round()
+        round_id, area_id = round_.id, round_.areas[0].id
+        project = round_.areas[0].projects[0].id
+    attest(client, round_id)
+    for page in (client.get(f"/rounds/{round_id}/vote/ballot"),
+                 client.get(f"/rounds/{round_id}/vote/ballot?area={area_id}"),
+                 client.post(f"/rounds/{round_id}/vote/ballot",
+                             data=ballot_data(area_id, {area_id: [project]}, review="1",
+                                              **hidden_fields(client.get(f"/rounds/{round_id}/vote/ballot?area={area_id}").get_data(as_text=True))))):
+        assert page.status_code == 200
+        assert f'action="/rounds/{round_id}/vote/leave"' in page.get_data(as_text=True)
+    token = hidden_fields(client.get(f"/rounds/{round_id}/vote/ballot?area={area_id}").get_data(as_text=True))["csrf_token"]
+    left = client.post(f"/rounds/{round_id}/vote/leave", data={"csrf_token": token})
+    assert left.status_code == 303 and left.headers["Location"].endswith(f"/rounds/{round_id}")
+    after = client.get(f"/rounds/{round_id}/vote/ballot?area={area_id}")
+    assert after.status_code == 303 and after.headers["Location"].endswith(f"/rounds/{round_id}/vote")
+    with app.app_context():
+        assert table_counts() == (0, 0, 0)

@@ -135,19 +135,21 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         cs = cost << shift
         lows = list(map(approx_get, cl))
         n_alive = sum(ws)
-        low_total = sum(map(mul, ws, lows))
-        if low_total < cs:
-            if low_total + n_alive * err < cs:
-                return None
-            if held_by(cl, ws)[1] < cost:
-                return None
+        some_poor = min(lows) * n_alive < cs
+        if some_poor:  # (otherwise every supporter can pay cost/n_alive: affordable)
+            low_total = sum(map(mul, ws, lows))
+            if low_total < cs:
+                if low_total + n_alive * err < cs:
+                    return None
+                if held_by(cl, ws)[1] < cost:
+                    return None
         if cost == 0:
             return [ZERO, ZERO, 1, cl, ws, [], (ZERO, ZERO)]
         poor: list[int] = []
         W = n_alive
         poor_low = 0  # lower bound of the poor supporters' money, units of 2**-64/L
         poor_w = 0
-        if min(lows) * n_alive < cs:
+        if some_poor:
             # Poor/rich passes: classes below the price computed with the poor found so far
             # are certainly poor too (the price only rises); stop when none is left.
             every = range(len(cl))

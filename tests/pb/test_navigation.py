@@ -203,3 +203,12 @@ def test_a_voter_can_stop_without_voting_and_the_next_person_cannot_vote_in_thei
     assert after.status_code == 303 and after.headers["Location"].endswith(f"/rounds/{round_id}/vote")
     with app.app_context():
         assert table_counts() == (0, 0, 0)
+
+
+def test_home_page_links_each_round_to_its_next_step(app, client):
+    """The list of rounds links a round in voting to its ballot and a closed round to its results; a round in screening gets neither."""
+    voting, closed, screening = _round(app, Phase.VOTING), _round(app, Phase.RESULTS), _round(app, Phase.SCREENING)
+    page = client.get("/").get_data(as_text=True)
+    assert f'href="/rounds/{voting}/vote"' in page and f'href="/rounds/{closed}/results"' in page
+    assert f'href="/rounds/{screening}/vote"' not in page and f'href="/rounds/{screening}/results"' not in page
+    assert client.get(f"/rounds/{closed}/results").status_code == 200

@@ -15,8 +15,9 @@ are drawn in order of (content, demographics), so the whole export is a function
 the same seed, and nothing in the file follows casting order.
 
 **Demographics** (optional): the columns ``age_band`` (free text such as ``13-15``), ``area``
-(free text) and ``channel`` (``online``, ``code`` or ``paper``). Within the pot, a value seen on
-fewer than ``min_group_size`` ballots is blanked, then every ballot whose combination of the
+(free text) and ``channel`` (``online``, ``code`` or ``paper``). Within the pot, a column holding
+a value seen on fewer than ``min_group_size`` ballots is blanked whole (a blank cell must not
+mark a rare value), then every ballot whose combination of the
 remaining values is shared by fewer than ``min_group_size`` ballots has all its demographic
 cells blanked. Afterwards every non-blank combination, and every non-blank value, is shared
 by at least ``min_group_size`` ballots of the pot. (A rare *ballot content* can still single

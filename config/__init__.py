@@ -7,7 +7,7 @@ lives in this file.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 #: The secret key used when none is set. Production refuses to start with it.
 DEV_SECRET_KEY = "dev-only-insecure-secret-key"
@@ -56,7 +56,11 @@ class Config:
     SESSION_COOKIE_SECURE = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)
     WTF_CSRF_ENABLED = True
-    WTF_CSRF_TIME_LIMIT = 3600 * 12
+    #: No clock of its own for a form's CSRF token: it stays valid as long as the session that
+    #: holds it (WCAG 2.2.1: a form left open while the user is active must still submit). The
+    #: session's own limit above still applies (sliding for logged-in users, whose session is
+    #: permanent and refreshed on each request).
+    WTF_CSRF_TIME_LIMIT = None
     #: Strict-Transport-Security max-age in seconds; 0 sends no header (plain-HTTP development).
     HSTS_MAX_AGE = 0
     #: How many proxies in front of the app set X-Forwarded-For (0: trust none).
@@ -89,6 +93,11 @@ class Config:
     #: Failed voting-code tries per address within CODE_WINDOW seconds before it must wait.
     CODE_ADDRESS_MAX_FAILURES = 10
     CODE_WINDOW = 15 * 60
+
+    #: The accessibility statement (Act 306/2019): where feedback goes (the city replaces this
+    #: placeholder) and the date the statement was prepared or last reviewed.
+    ACCESSIBILITY_FEEDBACK_EMAIL = "saavutettavuus@example.org"
+    ACCESSIBILITY_STATEMENT_DATE = date(2026, 11, 29)
 
     #: A callable returning the current aware UTC datetime; None is the real clock (tests
     #: replace it to step time without sleeping).

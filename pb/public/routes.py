@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, abort, current_app, render_template
 
 from pb.extensions import db
 from pb import security
@@ -32,4 +32,14 @@ def show_round(round_id: int):
         "public/show_round.html", round=round_, phase=rounds.current_phase(round_, now), helsinki_time=helsinki_time, now=now,
         publication=results.publication_of(round_), rule_name=RULE_NAMES.get(round_.rule),
         chain_text=chain_explanation(round_.tie_break),
+    )
+
+
+@bp.route("/accessibility")
+def accessibility():
+    """Show the accessibility statement (Act 306/2019) with its feedback address."""
+    return render_template(
+        "public/accessibility.html",
+        feedback_email=current_app.config.get("ACCESSIBILITY_FEEDBACK_EMAIL") or "",
+        statement_date=current_app.config.get("ACCESSIBILITY_STATEMENT_DATE"),
     )

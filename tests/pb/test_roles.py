@@ -15,6 +15,7 @@ PUBLIC_ENDPOINTS = {
     "lang.set_language",
     "public.index",
     "public.show_round",
+    "public.accessibility",
     "results.show_results",
     "results.show_pot",
     "results.privacy_notice",

@@ -9,6 +9,7 @@ import random
 from dataclasses import replace
 from fractions import Fraction
 from math import floor
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -279,6 +280,61 @@ def test_runs_sharing_work_across_budgets_agree(election, budgets, cardinality):
         alone = core.run(prep, u, cardinality=cardinality)
         together = fast.run_fast(prep, u, cardinality=cardinality, shared=shared)
         assert (together.selected, together.ties) == (alone.selected, alone.ties)
+
+
+@settings(max_examples=200)
+@given(st.one_of(small_frac, elections(vote_type=None, max_projects=8, max_voters=30,
+                                       max_cost=300)),
+       st.lists(st.integers(0, 60), min_size=1, max_size=6), st.integers(1, 7), st.booleans())
+def test_fast_engine_exact_fallbacks_agree(election, budgets, q, cardinality):
+    """With no fixed-point bits below the money unit, nearly every comparison of the fast
+    engine falls back to its exact sums of money (integers over one growing common
+    denominator); alone and sharing work, at budgets u/q, it still funds exactly what the
+    exact engine funds, with the same ties."""
+    votes = vote_counts(election)
+    costs = {p: pr.cost for p, pr in election.projects.items()}
+    fundable = [p for p in election.projects if votes[p] and not election.projects[p].is_withdrawn]
+    if not fundable:
+        return
+    chain = TieChain.parse("cost,votes,id")
+    rank = {p: i for i, p in enumerate(chain.order(fundable, costs, votes))}
+    prep = core.prepare([b.projects for b in election.ballots], fundable, costs, rank,
+                        len(election.ballots))
+    shared = fast.Shared(prep)
+    with mock.patch.object(fast, "_BITS", 0):
+        for u in budgets:
+            exact = core.run(prep, u, q, cardinality=cardinality)
+            alone = fast.run_fast(prep, u, q, cardinality=cardinality)
+            assert (alone.selected, alone.ties) == (exact.selected, exact.ties)
+            together = fast.run_fast(prep, u, cardinality=cardinality, shared=shared)
+            at_u = core.run(prep, u, cardinality=cardinality)
+            assert (together.selected, together.ties) == (at_u.selected, at_u.ties)
+
+
+def test_fast_engine_exact_fallbacks_agree_on_random_instances():
+    """On 3,000 seeded random instances (up to 8 projects, 40 voters), with no fixed-point
+    bits below the money unit so that the exact sums of money decide, the fast engine (alone
+    at u/q, and sharing work across a sequence of integer budgets) funds exactly what the
+    exact engine funds, with the same ties."""
+    rng = random.Random(2026)
+    for _ in range(3000):
+        m, n = rng.randint(2, 8), rng.randint(2, 40)
+        costs = {str(k): rng.randint(1, 300) for k in range(m)}
+        ballots = [[str(k) for k in rng.sample(range(m), rng.randint(1, m))] for _ in range(n)]
+        fundable = [p for p in costs if any(p in b for b in ballots)]
+        prep = core.prepare(ballots, fundable, costs, {p: i for i, p in enumerate(fundable)}, n)
+        cardinality = rng.random() < 0.3
+        u, q = rng.randint(1, 60), rng.randint(1, 5)
+        shared = fast.Shared(prep)
+        with mock.patch.object(fast, "_BITS", 0):
+            alone = fast.run_fast(prep, u, q, cardinality=cardinality)
+            together = [fast.run_fast(prep, v, cardinality=cardinality, shared=shared)
+                        for v in (u, u + 1, u + 3)]
+        exact = core.run(prep, u, q, cardinality=cardinality)
+        assert (alone.selected, alone.ties) == (exact.selected, exact.ties)
+        for v, run in zip((u, u + 1, u + 3), together):
+            at_v = core.run(prep, v, cardinality=cardinality)
+            assert (run.selected, run.ties) == (at_v.selected, at_v.ties)
 
 
 # --- pabutools 1.2.3 as an oracle (small generated instances) -----------------------------

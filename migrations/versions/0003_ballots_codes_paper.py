@@ -1,4 +1,4 @@
-"""Ballots, who-voted records, voting codes, paper ballots (owner: voting helper)
+"""Ballots, who-voted records, voting codes, paper ballots
 
 Revision ID: 0003
 Revises: 0002

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import importlib
-import os
 from fractions import Fraction
 
 import pytest
@@ -11,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.voting.strategies import elections
+from tests.oracle import require_pabutools
 from voting.counting import point_scores, vote_counts
 from voting.model import WITHDRAWN_COST, Ballot, BallotFormat, Election, Project, VoteType
 from voting.errors import RuleError
@@ -35,13 +34,6 @@ def run(election, chain="cost,id", **params):
 
 
 # --- pabutools as an oracle (also used by the max-welfare and Phragmén tests) ---------------
-
-
-def require_pabutools():
-    """Import pabutools: skipped locally when absent, but a failure on CI (``CI=true``)."""
-    if os.environ.get("CI") == "true":
-        return importlib.import_module("pabutools")
-    return pytest.importorskip("pabutools")
 
 
 def pabutools_key(chain: str, election: Election):

@@ -34,13 +34,13 @@ import hashlib
 import importlib
 import importlib.util
 import json
-import os
 from fractions import Fraction
 from pathlib import Path
 
 import pytest
 
 from tests.data import REPO, all_pabulib_files, pabulib_file
+from tests.oracle import require_pabutools
 from voting.counting import vote_counts
 from voting.pabulib import parse_pb, read_pb
 from voting.rules import tally
@@ -68,13 +68,6 @@ def engine_case(path: Path):
     rule = path.stem.rpartition(".")[2]
     slow = rule == "add1" and any(path.name.startswith(Path(f).stem + ".") for f in LARGE)
     return pytest.param(path, id=path.stem, marks=[pytest.mark.slow] if slow else [])
-
-
-def require_pabutools():
-    """Import pabutools: skipped locally when absent, but a failure on CI (``CI=true``)."""
-    if os.environ.get("CI") == "true":
-        return importlib.import_module("pabutools")
-    return pytest.importorskip("pabutools")
 
 
 @functools.lru_cache(maxsize=1)

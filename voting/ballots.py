@@ -9,9 +9,11 @@ PROJECTS ``votes``/``score`` columns against the counts over the VOTES rows.
 
 from __future__ import annotations
 
+from itertools import compress
+from operator import attrgetter
 from typing import Mapping, Sequence
 
-from .counting import point_scores, vote_counts
+from .counting import ballot_projects, point_scores, repeated_ballots, vote_counts
 from .errors import BallotError
 from .model import BallotFormat, Election, Notice, VoteType
 from .numbers import Amount, AmountError, format_amount, parse_amount
@@ -19,6 +21,7 @@ from .numbers import Amount, AmountError, format_amount, parse_amount
 __all__ = ["ballot_problems", "check_ballot", "election_warnings"]
 
 _POINT_TYPES = (VoteType.CUMULATIVE, VoteType.SCORING)
+_points_of = attrgetter("points")
 
 
 def _fmt(value: Amount) -> str:
@@ -127,6 +130,9 @@ def election_warnings(election: Election) -> list[Notice]:
     each project whose PROJECTS ``votes`` (or ``score``) column disagrees with the count over
     the VOTES rows gives a ``votes-mismatch`` (or ``score-mismatch``) notice.
 
+    Every ballot that *may* have a problem (found by :func:`_suspects`, in whole-list passes)
+    goes through :func:`ballot_problems`, the same check as at cast time; the others have none.
+
     >>> from voting.pabulib import parse_pb
     >>> e = parse_pb("META\\nkey;value\\nbudget;9\\nvote_type;approval\\nmax_length;1\\n"
     ...              "PROJECTS\\nproject_id;cost;votes\\na;5;2\\nb;4;1\\nVOTES\\nvoter_id;vote\\nv1;a,b\\n")
@@ -136,7 +142,9 @@ def election_warnings(election: Election) -> list[Notice]:
     fmt = election.format
     costs = {pid: p.cost for pid, p in election.projects.items()}
     notices: list[Notice] = []
-    for ballot in election.ballots:
+    ballots = election.ballots
+    for i in _suspects(election, costs):
+        ballot = ballots[i]
         problems = ballot_problems(ballot.projects, ballot.points, fmt, costs)
         if problems:
             notices.append(Notice(
@@ -147,6 +155,71 @@ def election_warnings(election: Election) -> list[Notice]:
             ))
     notices.extend(_column_checks(election))
     return notices
+
+
+def _where(flags: list[bool]) -> set[int]:
+    return set(compress(range(len(flags)), flags))
+
+
+def _suspects(election: Election, costs: Mapping[str, Amount]) -> list[int]:
+    """Indices of every ballot that breaks a limit of ``election.format`` (and maybe others).
+
+    Each test runs over whole lists at C speed; a ballot any test flags is checked in full by
+    the caller. A ballot none flags passes ``ballot_problems``: each of its checks has a test
+    here (repeats, unknown projects, length and choose-1, cost sums, points).
+    """
+    fmt = election.format
+    ballots = election.ballots
+    projs = ballot_projects(election)
+    lens = list(map(len, projs))
+    suspect: set[int] = set(repeated_ballots(election))
+    seen = set().union(*projs) if projs else set()
+    if not seen <= costs.keys():
+        unknown = seen - costs.keys()
+        suspect |= _where([not unknown.isdisjoint(p) for p in projs])
+    low = 1 if fmt.vote_type is VoteType.CHOOSE_1 else fmt.min_length
+    high = 1 if fmt.vote_type is VoteType.CHOOSE_1 else fmt.max_length
+    if fmt.vote_type is VoteType.CHOOSE_1 and fmt.min_length is not None:
+        low = max(low, fmt.min_length)
+    if fmt.vote_type is VoteType.CHOOSE_1 and fmt.max_length is not None:
+        high = min(high, fmt.max_length)
+    if low is not None and lens and min(lens) < low:
+        suspect |= _where([n < low for n in lens])
+    if high is not None and lens and max(lens) > high:
+        suspect |= _where([n > high for n in lens])
+    if fmt.min_sum_cost is not None or fmt.max_sum_cost is not None:
+        price = {pid: costs.get(pid, 0) for pid in seen}.__getitem__
+        totals = [sum(map(price, p)) for p in projs]
+        if fmt.min_sum_cost is not None:
+            suspect |= _where([t < fmt.min_sum_cost for t in totals])
+        if fmt.max_sum_cost is not None:
+            suspect |= _where([t > fmt.max_sum_cost for t in totals])
+    points = list(map(_points_of, ballots))
+    n_none = points.count(None)
+    if fmt.vote_type in _POINT_TYPES:
+        if n_none:
+            suspect |= _where([p is None for p in points])
+    elif n_none != len(points):
+        if fmt.vote_type in (VoteType.APPROVAL, VoteType.CHOOSE_1):
+            suspect |= _where([p is not None for p in points])
+    if n_none != len(points):
+        scored = [i for i, p in enumerate(points) if p is not None]
+        for i in scored:
+            pts = points[i]
+            if len(pts) != lens[i]:
+                suspect.add(i)
+        low_pts = fmt.min_points
+        if low_pts is None and fmt.vote_type is VoteType.CUMULATIVE:
+            low_pts = 0
+        if low_pts is not None:
+            suspect.update(i for i in scored if points[i] and min(points[i]) < low_pts)
+        if fmt.max_points is not None:
+            suspect.update(i for i in scored if points[i] and max(points[i]) > fmt.max_points)
+        if fmt.min_sum_points is not None:
+            suspect.update(i for i in scored if sum(points[i]) < fmt.min_sum_points)
+        if fmt.max_sum_points is not None:
+            suspect.update(i for i in scored if sum(points[i]) > fmt.max_sum_points)
+    return sorted(suspect)
 
 
 def _column_checks(election: Election) -> list[Notice]:

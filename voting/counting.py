@@ -1,39 +1,185 @@
-"""Counts every rule starts from, computed once over the VOTES rows."""
+"""Counts every rule starts from, computed over the VOTES rows.
+
+Each function here walks every ballot, which is most of the work on a large election, so
+``tally`` runs a rule inside :func:`counting_session`: within it, each count is computed once
+per election and shared by the ballot checks and the rule. Outside a session every call
+computes afresh. A session lasts one ``tally`` call; nothing is kept between calls.
+
+The passes use C-level iteration (``map``, ``Counter``, ``itertools.chain``) wherever the
+result does not depend on Python-level logic per ballot.
+"""
 
 from __future__ import annotations
 
+import gc
+from collections import Counter
+from contextlib import contextmanager
+from contextvars import ContextVar
+from itertools import chain
+from operator import attrgetter
+from typing import Callable, Iterator, TypeVar
+
+from .errors import BallotError
 from .model import Election
 from .numbers import Amount
 
+T = TypeVar("T")
+
+_projects_of = attrgetter("projects")
+_points_of = attrgetter("points")
+_SESSION: ContextVar[dict | None] = ContextVar("voting_counting_session", default=None)
+
+
+@contextmanager
+def counting_session() -> Iterator[None]:
+    """Share the counts of each election among every call made inside the block.
+
+    The cyclic garbage collector is paused meanwhile, as while reading a file: counting makes
+    millions of small acyclic objects (lists, tuples, dicts), and on a large election each
+    full collection would rescan every ballot for nothing.
+    """
+    token = _SESSION.set({})
+    with gc_paused():
+        try:
+            yield
+        finally:
+            _SESSION.reset(token)
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector inside the block (reference counting still frees
+    memory); restore its state afterwards."""
+    was_on = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_on:
+            gc.enable()
+
+
+def _shared(name: str, election: Election, compute: Callable[[], T]) -> T:
+    memo = _SESSION.get()
+    if memo is None:
+        return compute()
+    key = (name, id(election))
+    hit = memo.get(key)
+    if hit is None or hit[0] is not election:
+        hit = memo[key] = (election, compute())
+    return hit[1]
+
+
+def ballot_projects(election: Election) -> list[tuple[str, ...]]:
+    """Each ballot's projects, in ballot order (read-only: shared within a session)."""
+    return _shared("projects", election, lambda: list(map(_projects_of, election.ballots)))
+
+
+def repeated_ballots(election: Election) -> set[int]:
+    """Indices of the ballots that list some project more than once."""
+
+    def compute() -> set[int]:
+        projs = ballot_projects(election)
+        lens = list(map(len, projs))
+        distinct = list(map(len, map(set, projs)))
+        if distinct == lens:
+            return set()
+        return {i for i, (a, b) in enumerate(zip(lens, distinct)) if a != b}
+
+    return _shared("repeats", election, compute)
+
+
+def _unknown(election: Election, pid: str) -> BallotError:
+    for ballot in election.ballots:
+        if pid in ballot.projects:
+            return BallotError(f"voter {ballot.voter_id}: vote for unknown project {pid!r}")
+    return BallotError(f"vote for unknown project {pid!r}")  # pragma: no cover - found above
+
+
+def _approval_counts(election: Election) -> dict[str, int]:
+    def compute() -> dict[str, int]:
+        memo = _SESSION.get()
+        index = None if memo is None else memo.get(("approvers", id(election)))
+        if index is not None and index[0] is election:
+            return {pid: len(lst) for pid, lst in index[1].items()}
+        projs = ballot_projects(election)
+        counted = Counter(chain.from_iterable(projs))
+        for i in repeated_ballots(election):  # a project listed twice in a ballot counts once
+            counted.subtract(projs[i])
+            counted.update(set(projs[i]))
+        counts = dict.fromkeys(election.projects, 0)
+        for pid, count in counted.items():
+            if pid not in counts:
+                raise _unknown(election, pid)
+            counts[pid] = count
+        return counts
+
+    return _shared("counts", election, compute)
+
 
 def vote_counts(election: Election) -> dict[str, int]:
-    """Number of ballots that list each project (every project present, 0 when unvoted)."""
-    counts = dict.fromkeys(election.projects, 0)
-    for ballot in election.ballots:
-        for pid in ballot.projects:
-            counts[pid] += 1
-    return counts
+    """Number of ballots that list each project (every project present, 0 when unvoted).
+
+    A ballot that lists a project twice counts once for it (``ballot_problems`` reports it).
+
+    A ballot that lists a project the election does not have raises :class:`BallotError`
+    naming the voter and the project.
+    """
+    return dict(_approval_counts(election))
+
+
+def has_points(election: Election) -> bool:
+    """True when some ballot carries points (cumulative, scoring, or ordinal with points)."""
+    return _shared(
+        "has_points", election,
+        lambda: list(map(_points_of, election.ballots)).count(None) != len(election.ballots),
+    )
 
 
 def point_scores(election: Election) -> dict[str, Amount] | None:
     """Sum of points per project, or None when no ballot carries points."""
-    if not election.has_points:
+    if not has_points(election):
         return None
-    scores: dict[str, Amount] = dict.fromkeys(election.projects, 0)
-    for ballot in election.ballots:
-        if ballot.points is None:
-            for pid in ballot.projects:  # a ballot without points counts one point each
-                scores[pid] += 1
-        else:
-            for pid, pts in zip(ballot.projects, ballot.points):
-                scores[pid] += pts
-    return scores
+
+    def compute() -> dict[str, Amount]:
+        scores: dict[str, Amount] = dict.fromkeys(election.projects, 0)
+        for ballot in election.ballots:
+            if ballot.points is None:
+                for pid in ballot.projects:  # a ballot without points counts one point each
+                    scores[pid] += 1
+            else:
+                for pid, pts in zip(ballot.projects, ballot.points):
+                    scores[pid] += pts
+        return scores
+
+    return dict(_shared("scores", election, compute))
 
 
 def approvers(election: Election) -> dict[str, list[int]]:
-    """For each project, the indices of the ballots that list it."""
-    out: dict[str, list[int]] = {pid: [] for pid in election.projects}
-    for i, ballot in enumerate(election.ballots):
-        for pid in ballot.projects:
-            out[pid].append(i)
-    return out
+    """For each project, the indices of the ballots that list it, in ballot order.
+
+    A ballot appears once in a project's list even if it repeats the project. The lists are
+    shared within a session: read them, never change them. A ballot that lists an unknown
+    project raises :class:`BallotError` naming the voter and the project.
+    """
+
+    def compute() -> dict[str, list[int]]:
+        lists: dict[str, list[int]] = {pid: [] for pid in election.projects}
+        add = {pid: lst.append for pid, lst in lists.items()}
+        i = -1
+        projs = ballot_projects(election)
+        repeats = repeated_ballots(election)
+        if repeats:
+            projs = [tuple(dict.fromkeys(p)) if i in repeats else p for i, p in enumerate(projs)]
+        try:
+            for i, projects in enumerate(projs):
+                for pid in projects:
+                    add[pid](i)
+        except KeyError as exc:
+            ballot = election.ballots[i]
+            raise BallotError(
+                f"voter {ballot.voter_id}: vote for unknown project {exc.args[0]!r}"
+            ) from None
+        return lists
+
+    return _shared("approvers", election, compute)

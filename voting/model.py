@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import enum
 from dataclasses import dataclass, field
+from operator import attrgetter
 from typing import Mapping
 
 from .numbers import Amount
+
+_points_of = attrgetter("points")
 
 
 #: The cost Pabulib files give a project withdrawn after the vote; such a project is never funded.
@@ -125,4 +128,4 @@ class Election:
     @property
     def has_points(self) -> bool:
         """True when ballots carry points (cumulative, scoring, or ordinal with points)."""
-        return any(b.points is not None for b in self.ballots)
+        return list(map(_points_of, self.ballots)).count(None) != len(self.ballots)

@@ -11,6 +11,7 @@ import inspect
 from typing import Any, Callable
 
 from ..ballots import election_warnings
+from ..counting import counting_session
 from ..errors import BallotError, RuleError
 from ..model import Election, Notice, VoteType
 from ..outcome import Outcome
@@ -109,14 +110,15 @@ def tally(
             raise RuleError(f"option {key!r} does not fit rule {rule!r} (it takes {takes})")
     check_vote_type(rule, election)
     chain = as_chain(rule, tie_break)
-    warnings = collect_warnings(election)
-    if strict and warnings:
-        first = warnings[0]
-        where = f"line {first.line}: " if first.line is not None else ""
-        raise BallotError(
-            f"{len(warnings)} warning(s) under strict counting; first: {where}{first.message}"
-        )
-    outcome = fn(election, tie_break=chain, **params)
+    with counting_session():  # the checks and the rule share one pass over the ballots
+        warnings = collect_warnings(election)
+        if strict and warnings:
+            first = warnings[0]
+            where = f"line {first.line}: " if first.line is not None else ""
+            raise BallotError(
+                f"{len(warnings)} warning(s) under strict counting; first: {where}{first.message}"
+            )
+        outcome = fn(election, tie_break=chain, **params)
     outcome.parameters.setdefault("tie_break", str(chain))
     outcome.warnings = warnings + [w for w in outcome.warnings if w not in warnings]
     return outcome

@@ -55,7 +55,8 @@ from __future__ import annotations
 from fractions import Fraction
 from math import floor
 
-from ..errors import BallotError, RuleError
+from ..counting import approvers
+from ..errors import RuleError
 from ..model import Election, VoteType
 from ..numbers import Amount, normalize
 from ..outcome import Outcome
@@ -98,13 +99,7 @@ def mes(
         tie_break = TieChain.parse(tie_break)
 
     budget = election.budget
-    try:
-        sup_all = core.supporters((b.projects for b in election.ballots), election.projects)
-    except core.UnknownProject as exc:
-        ballot = election.ballots[exc.index]
-        raise BallotError(
-            f"voter {ballot.voter_id}: vote for unknown project {exc.project!r}"
-        ) from None
+    sup_all = approvers(election)
     votes = {pid: len(lst) for pid, lst in sup_all.items()}
     costs = {pid: p.cost for pid, p in election.projects.items()}
     fundable = [

@@ -6,7 +6,8 @@ from fractions import Fraction
 from heapq import heapify, heappop, heappush
 from math import lcm
 
-from ..errors import RuleError
+from ..counting import ballot_projects
+from ..errors import BallotError, RuleError
 from ..model import Election, VoteType
 from ..numbers import Amount, normalize
 from ..outcome import Outcome
@@ -46,12 +47,17 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     # Each project's supporters as one byte per ballot, then as a bit set.
     size = len(election.ballots)
     flags = {pid: bytearray(size) for pid in election.projects}
+    marks = {pid: row.__setitem__ for pid, row in flags.items()}
+    i = -1
     try:
-        for i, ballot in enumerate(election.ballots):
-            for pid in ballot.projects:
-                flags[pid][i] = 1
+        for i, projects in enumerate(ballot_projects(election)):
+            for pid in projects:
+                marks[pid](i, 1)
     except KeyError as exc:
-        raise RuleError(f"a ballot lists project {exc.args[0]!r}, which is not in the election") from None
+        raise BallotError(
+            f"voter {election.ballots[i].voter_id}: vote for unknown project {exc.args[0]!r}"
+        ) from None
+    del marks
     votes = {pid: row.count(1) for pid, row in flags.items()}
     costs = {pid: p.cost for pid, p in election.projects.items()}
     budget = election.budget

@@ -238,7 +238,7 @@ def _column_checks(election: Election) -> list[Notice]:
     for column, counted in checks:
         for pid, project in election.projects.items():
             text = project.extra.get(column)
-            if text is None:
+            if text is None or text == str(counted[pid]):  # the usual case: no need to parse
                 continue
             try:
                 stated = parse_amount(text)

@@ -78,3 +78,47 @@ def json_amount(value: Amount) -> int | str:
     """The canonical JSON form of an amount: an int when whole, else its exact text."""
     value = normalize(value)
     return value if isinstance(value, int) else format_amount(value)
+
+
+class Ratio:
+    """An exact ratio ``num/den`` (``den > 0``) for the rules' inner loops.
+
+    It is compared by cross-multiplication and never reduced, so a comparison costs two
+    integer products (a :class:`~fractions.Fraction` reduces by the gcd at every operation
+    and checks types through the ``numbers`` ABCs). It compares only with another Ratio;
+    anything else raises, so it cannot be mixed up with a Fraction by accident.
+
+    >>> Ratio(1, 3) < Ratio(2, 5), Ratio(2, 4) == Ratio(1, 2), Ratio(2, 4).as_fraction()
+    (True, True, Fraction(1, 2))
+    """
+
+    __slots__ = ("num", "den")
+
+    def __init__(self, num: int, den: int):
+        self.num = num
+        self.den = den
+
+    def __lt__(self, other: "Ratio") -> bool:
+        return self.num * other.den < other.num * self.den
+
+    def __le__(self, other: "Ratio") -> bool:
+        return self.num * other.den <= other.num * self.den
+
+    def __gt__(self, other: "Ratio") -> bool:
+        return self.num * other.den > other.num * self.den
+
+    def __ge__(self, other: "Ratio") -> bool:
+        return self.num * other.den >= other.num * self.den
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Ratio):
+            raise TypeError(f"a Ratio compares only with a Ratio, not {type(other).__name__}")
+        return self.num * other.den == other.num * self.den
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def as_fraction(self) -> Fraction:
+        return Fraction(self.num, self.den)
+
+    def __repr__(self) -> str:
+        return f"Ratio({self.num}, {self.den})"

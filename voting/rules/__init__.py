@@ -7,6 +7,7 @@ are its keyword-only parameters (besides ``tie_break``), so registering a rule i
 
 from __future__ import annotations
 
+import functools
 import inspect
 from typing import Any, Callable
 
@@ -37,7 +38,12 @@ VOTE_TYPES: dict[str, frozenset[VoteType]] = {"greedy": frozenset(VoteType)}
 
 def rule_options(name: str) -> tuple[str, ...]:
     """The options rule *name* takes (its keyword-only parameters besides ``tie_break``)."""
-    params = inspect.signature(get_rule(name)).parameters.values()
+    return _options(get_rule(name))
+
+
+@functools.lru_cache(maxsize=None)
+def _options(fn: Rule) -> tuple[str, ...]:
+    params = inspect.signature(fn).parameters.values()
     return tuple(
         p.name for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY and p.name != "tie_break"
     )

@@ -12,11 +12,13 @@ from math import gcd
 from itertools import compress
 from operator import mul, not_
 
+from ..numbers import Ratio
 from ._mes_core import Prepared, RunResult
 
 #: Bits below the money unit kept by the fixed-point lower bounds of ``run_fast``.
 _BITS = 64
 ZERO = Fraction(0)
+ZERO_RHO = Ratio(0, 1)
 
 
 def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
@@ -99,16 +101,19 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         num = sum(map(mul, weights, map(money_of, classes)))
         return total, Fraction(num, money_den[0])
 
-    heap: list[tuple[Fraction, int, int]] = []
+    # (key, rank, candidate, lower bound of rho): ordered by the integer key, the bound rounded
+    # down (see _key); ranks are distinct, so the bounds themselves are never compared there.
+    heap: list[tuple[int, int, int, Ratio]] = []
     for k, s in enumerate(sups):
         if cost_l[k] == 0:
-            lb = Fraction(0)
+            lb = ZERO_RHO
         elif cardinality:
-            lb = Fraction(cost_l[k], len(s) * L)
+            lb = Ratio(cost_l[k], len(s) * L)
         else:
-            lb = Fraction(1, len(s))
-        heap.append((lb, rank[k], k))
+            lb = Ratio(1, len(s))
+        heap.append(_entry(lb, rank[k], k))
     heapq.heapify(heap)
+    heappop = heapq.heappop
 
     def evaluate(k: int):
         """None when unaffordable, else [rho_low, rho_high, W, classes, weights, poor, exact]:
@@ -131,7 +136,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                 ws = list(compress(ws, alive))
         cost = cost_l[k]
         if not cl:
-            return None if cost else [ZERO, ZERO, 1, [], [], [], (ZERO, ZERO)]
+            return None if cost else [ZERO_RHO, ZERO_RHO, 1, [], [], [], (ZERO_RHO, ZERO)]
         cs = cost << shift
         lows = list(map(approx_get, cl))
         n_alive = sum(ws)
@@ -144,7 +149,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                 if held_by(cl, ws)[1] < cost:
                     return None
         if cost == 0:
-            return [ZERO, ZERO, 1, cl, ws, [], (ZERO, ZERO)]
+            return [ZERO_RHO, ZERO_RHO, 1, cl, ws, [], (ZERO_RHO, ZERO)]
         poor: list[int] = []
         W = n_alive
         poor_low = 0  # lower bound of the poor supporters' money, units of 2**-64/L
@@ -180,16 +185,16 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         den = W * ((L << shift) if cardinality else cs)
         top = cs - poor_low
         if not poor:
-            rho = Fraction(top, den)
+            rho = Ratio(top, den)
             return [rho, rho, W, cl, ws, poor, (rho, Fraction(cost))]
-        return [Fraction(top - err * poor_w, den), Fraction(top, den), W, cl, ws, poor, None]
+        return [Ratio(top - err * poor_w, den), Ratio(top, den), W, cl, ws, poor, None]
 
-    def exact_of(ev) -> tuple[Fraction, Fraction]:
+    def exact_of(ev) -> tuple[Ratio, Fraction]:
         if ev[6] is None:
             _, held = held_by([ev[3][j] for j in ev[5]], [ev[4][j] for j in ev[5]])
             k_cost = ev[7]
             N = k_cost - held
-            ev[6] = (N / (ev[2] * (L if cardinality else k_cost)), N)
+            ev[6] = (Ratio(N.numerator, N.denominator * ev[2] * (L if cardinality else k_cost)), N)
         return ev[6]
 
     def evaluated(k: int):
@@ -202,25 +207,36 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     ties: list[tuple[int, list[int]]] = []
     step = 0
     while heap:
-        _, rk, k = heapq.heappop(heap)
+        _, rk, k, _ = heappop(heap)
         ev = evaluated(k)
         if ev is None:
             continue
         lo, hi = ev[0], ev[1]
         tied = [k]
-        if heap and not hi < heap[0][0]:
-            top_key, top_rank = heap[0][0], heap[0][1]
-            if lo > top_key:
-                heapq.heappush(heap, (lo, rk, k))
+        hi_key = _key(hi)
+        if heap and hi_key >= heap[0][0]:
+            # hi is not below every bound: take out each entry whose bound may be at most
+            # hi (its key is at most hi's) and compare exactly among those few.
+            close = []
+            while heap and heap[0][0] <= hi_key:
+                close.append(heappop(heap))
+            close.sort(key=_exact_order)
+            top_bound, top_rank = close[0][3], close[0][1]
+            if lo > top_bound:
+                close.append(_entry(lo, rk, k))
+                _push_all(heap, close)
                 continue
             val = exact_of(ev)[0]
-            if (val, rk) > (top_key, top_rank):
-                heapq.heappush(heap, (val, rk, k))
+            if val > top_bound or (val == top_bound and rk > top_rank):
+                close.append(_entry(val, rk, k))
+                _push_all(heap, close)
                 continue
             # k is the best; projects whose lower bound equals val may be tied with it.
             pending = []
-            while heap and heap[0][0] == val:
-                entry = heapq.heappop(heap)
+            for entry in close:
+                if not entry[3] == val:
+                    pending.append(entry)
+                    continue
                 ev2 = evaluated(entry[2])
                 if ev2 is None:
                     continue
@@ -230,9 +246,8 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                         tied.append(entry[2])
                 else:
                     val2 = ev2[0] if ev2[0] > val else exact_of(ev2)[0]
-                pending.append((val2, entry[1], entry[2]))
-            for entry in pending:
-                heapq.heappush(heap, entry)
+                pending.append(_entry(val2, entry[1], entry[2]))
+            _push_all(heap, pending)
         step += 1
         if len(tied) > 1:
             ties.append((step, tied))
@@ -286,6 +301,37 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     if shared is not None:
         shared.end()
     return RunResult(selected, ties, None)
+
+
+def _key(value: Ratio) -> int:
+    """*value* rounded down to 64 binary places, as an integer: ``_key`` is monotone, so every
+    bound at most ``v`` has a key at most ``_key(v)``."""
+    return (value.num << 64) // value.den
+
+
+def _entry(bound: Ratio, rank: int, k: int) -> tuple[int, int, int, Ratio]:
+    return (_key(bound), rank, k, bound)
+
+
+def _exact_order(entry: tuple[int, int, int, Ratio]):
+    return _ExactKey(entry[3], entry[1])
+
+
+class _ExactKey:
+    """Sorts entries by (exact bound, rank)."""
+
+    __slots__ = ("bound", "rank")
+
+    def __init__(self, bound: Ratio, rank: int):
+        self.bound, self.rank = bound, rank
+
+    def __lt__(self, other: "_ExactKey") -> bool:
+        return self.bound < other.bound or (self.bound == other.bound and self.rank < other.rank)
+
+
+def _push_all(heap: list, entries: list) -> None:
+    for entry in entries:
+        heapq.heappush(heap, entry)
 
 
 class Shared:

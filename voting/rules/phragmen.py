@@ -9,7 +9,7 @@ from math import lcm
 from ..counting import ballot_projects
 from ..errors import BallotError, RuleError
 from ..model import Election, VoteType
-from ..numbers import Amount, normalize
+from ..numbers import Amount, Ratio, normalize
 from ..outcome import Outcome
 from ..tiebreak import DEFAULT_CHAINS, TieChain, TieRecord
 
@@ -83,16 +83,18 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     classes: dict[int, int] = {}  # load numerator over den -> voters carrying that load
     # A project's new load only grows as voters get loaded, so an old value is a lower bound:
     # a heap of bounds gives the projects to recompute, lowest first, until the next bound
-    # exceeds the lowest exact load found.
-    bounds = [(_Ratio(cost_num[pid], votes[pid]), pid) for pid in remaining]
+    # exceeds the lowest exact load found. The heap is ordered by an integer key, the bound
+    # rounded down to 64 binary places (cheap to compare); popping every entry whose key is at
+    # most the key of the lowest exact load pops every entry whose bound is at most that load.
+    bounds = [_entry(Ratio(cost_num[pid], votes[pid]), pid) for pid in remaining]
     heapify(bounds)
 
-    def new_load(pid: str) -> _Ratio:
+    def new_load(pid: str) -> Ratio:
         mine = supporters[pid]
         carried = 0
         for level, voters in classes.items():
             carried += (mine & voters).bit_count() * level
-        return _Ratio(cost_num[pid] * den + carried, den * votes[pid])
+        return Ratio(cost_num[pid] * den + carried, den * votes[pid])
 
     selected: list[str] = []
     loads: dict[str, Amount] = {}
@@ -100,15 +102,17 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     stopped_by: list[str] = []
     spent: Amount = 0
     while bounds:
-        best: _Ratio | None = None
+        best: Ratio | None = None
         tied: list[str] = []
-        fresh: list[tuple[_Ratio, str]] = []
-        while bounds and (best is None or bounds[0][0] <= best):
+        best_key = 0
+        fresh: list[tuple[Ratio, str]] = []
+        while bounds and (best is None or bounds[0][0] <= best_key):
             pid = heappop(bounds)[1]
             exact = new_load(pid)
             fresh.append((exact, pid))
             if best is None or exact < best:
                 best, tied = exact, [pid]
+                best_key = _key(best)
             elif exact == best:
                 tied.append(pid)
         assert best is not None
@@ -122,9 +126,9 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
             chosen = record.chosen
         else:
             chosen = tied[0]
-        for entry in fresh:
-            if entry[1] != chosen:
-                heappush(bounds, entry)
+        for exact, pid in fresh:
+            if pid != chosen:
+                heappush(bounds, _entry(exact, pid))
 
         load = Fraction(best.num, best.den)
         wider = lcm(den, load.denominator) // den
@@ -156,25 +160,13 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     )
 
 
-class _Ratio:
-    """An exact positive ratio compared by cross-multiplication (far cheaper than Fraction,
-    which would reduce by the gcd each time)."""
+def _key(value: Ratio) -> int:
+    """*value* rounded down to 64 binary places, as an integer (so ``_key`` is monotone)."""
+    return (value.num << 64) // value.den
 
-    __slots__ = ("num", "den")
 
-    def __init__(self, num: int, den: int):
-        self.num, self.den = num, den
-
-    def __lt__(self, other: "_Ratio") -> bool:
-        return self.num * other.den < other.num * self.den
-
-    def __le__(self, other: "_Ratio") -> bool:
-        return self.num * other.den <= other.num * self.den
-
-    def __eq__(self, other: object) -> bool:
-        return isinstance(other, _Ratio) and self.num * other.den == other.num * self.den
-
-    __hash__ = None  # type: ignore[assignment]
+def _entry(value: Ratio, pid: str) -> tuple[int, str, Ratio]:
+    return (_key(value), pid, value)
 
 
 #: Turns a byte-per-voter array of 0s and 1s into the ASCII digits of a base-2 numeral.

@@ -17,6 +17,8 @@ from ._mes_core import Prepared, RunResult
 
 #: Bits below the money unit kept by the fixed-point lower bounds of ``run_fast``.
 _BITS = 64
+#: A pass's pool reaches 1/2**POOL_REACH_SHIFT above the price bound it was built for.
+POOL_REACH_SHIFT = 2
 ZERO = Fraction(0)
 ZERO_RHO = Ratio(0, 1)
 
@@ -159,15 +161,21 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             # are certainly poor too (the price only rises); stop when none is left.
             every = range(len(cl))
             poor_set: set[int] = set()
+            # pool: the classes not yet poor whose bound is below `reach`; each pass looks
+            # only there while the price bound x_hi stays within reach (it only rises), and
+            # the pool is rebuilt from every class, with a wider reach, when it does not.
+            pool: list[int] = []
+            reach = -1
             while True:
                 top = cs - poor_low  # N * 2**64 lies in [top - err*poor_w, top]
                 x_hi = -(-top // W)
                 x_lo = (top - err * poor_w) // W
-                # One scan of all classes per pass; the poor found so far are dropped
-                # afterwards (cheaper than keeping a list of the others up to date).
-                maybe = [j for j in every if lows[j] < x_hi]
-                if poor_set:
-                    maybe = [j for j in maybe if j not in poor_set]
+                if x_hi > reach:
+                    reach = x_hi + (x_hi >> POOL_REACH_SHIFT)
+                    pool = [j for j in every if lows[j] < reach]
+                    if poor_set:
+                        pool = [j for j in pool if j not in poor_set]
+                maybe = [j for j in pool if lows[j] < x_hi]
                 if not maybe:
                     break
                 new = [j for j in maybe if lows[j] + err < x_lo]
@@ -178,6 +186,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                     break
                 poor_set.update(new)
                 poor += new
+                pool = [j for j in pool if j not in poor_set]
                 for j in new:
                     W -= ws[j]
                     poor_w += ws[j]

@@ -47,7 +47,6 @@ def create_round():
         try:
             round_ = rounds.create_round(g.user, values)
         except ServiceError as error:
-            db.session.rollback()
             flash(str(error), "error")
         else:
             flash(_("Round created."), "success")
@@ -71,7 +70,6 @@ def edit_round(round_id: int):
         try:
             rounds.update_round(g.user, round_, form.values())
         except ServiceError as error:
-            db.session.rollback()
             flash(str(error), "error")
             status = 400
         else:
@@ -106,7 +104,6 @@ def add_area(round_id: int):
     try:
         rounds.add_area(g.user, round_, form.values())
     except ServiceError as error:
-        db.session.rollback()
         flash(str(error), "error")
         return _edit_page(round_, area_form=form), 400
     flash(_("Area added."), "success")
@@ -136,7 +133,6 @@ def update_area(round_id: int, area_id: int):
             flash(_("Check the area's fields: %(errors)s", errors="; ".join(
                 f"{form[name].label.text}: {' '.join(map(str, errs))}" for name, errs in form.errors.items())), "error")
     except ServiceError as error:
-        db.session.rollback()
         flash(str(error), "error")
     except Exception as error:  # CSRF ValidationError
         from wtforms.validators import ValidationError
@@ -157,7 +153,6 @@ def advance_phase(round_id: int):
         try:
             rounds.advance_phase(g.user, round_, form.phase.data)
         except ServiceError as error:
-            db.session.rollback()
             flash(str(error), "error")
         else:
             flash(_("The round is now in the %(phase)s phase.", phase=label(Phase(form.phase.data))), "success")

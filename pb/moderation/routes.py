@@ -35,7 +35,6 @@ def _run(round_id: int, action, success: str):
     try:
         action()
     except ServiceError as error:
-        db.session.rollback()
         flash(str(error), "error")
     else:
         flash(success, "success")

@@ -64,7 +64,6 @@ def create_proposal(round_id: int):
         try:
             proposal = proposals.submit_proposal(g.user, round_, form.values())
         except ServiceError as error:
-            db.session.rollback()
             flash(str(error), "error")
             status = 400
         else:
@@ -92,7 +91,6 @@ def edit_proposal(proposal_id: int):
         try:
             proposals.update_proposal(g.user, proposal, form.values())
         except ServiceError as error:
-            db.session.rollback()
             flash(str(error), "error")
             status = 400
         else:

@@ -3,9 +3,14 @@ raises a ``ServiceError`` with a message for the user; routes and commands only 
 
 from __future__ import annotations
 
-from typing import Any
+import functools
+from typing import Any, Callable, TypeVar
 
 from flask_babel import lazy_gettext as _l
+
+from ..extensions import db
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
 class ServiceError(Exception):
@@ -17,6 +22,22 @@ class ServiceError(Exception):
 
     def __str__(self) -> str:
         return str(self.message)
+
+
+def transaction(fn: F) -> F:
+    """Mark *fn* as one transaction: when it refuses (raises ServiceError), whatever it had
+    changed in the session is rolled back before the refusal reaches the caller, so a route
+    only shows the message and never touches the session itself."""
+
+    @functools.wraps(fn)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(*args, **kwargs)
+        except ServiceError:
+            db.session.rollback()
+            raise
+
+    return wrapper  # type: ignore[return-value]
 
 
 def clean_text(value: Any, label, *, required: bool, limit: int) -> str | None:

@@ -18,7 +18,7 @@ from flask_babel import format_datetime, lazy_gettext as _l
 from pb import security
 from pb.extensions import db
 from pb.models import CATEGORIES, Phase, Proposal, ProposalStatus, Round, User
-from pb.services import ServiceError
+from pb.services import ServiceError, transaction
 from pb.services.rounds import NAME_MAX, TEXT_MAX, _text, area_of_round, require_phase, whole_number
 
 LANGS = ("fi", "sv", "en")
@@ -66,6 +66,7 @@ def _proposals_open(round_: Round, now: datetime) -> None:
         )
 
 
+@transaction
 def submit_proposal(author: User | None, round_: Round, values: Mapping[str, Any], *, now: datetime | None = None) -> Proposal:
     """A resident submits a proposal to a round in its proposal phase."""
     now = now or security.now()
@@ -77,6 +78,7 @@ def submit_proposal(author: User | None, round_: Round, values: Mapping[str, Any
     return proposal
 
 
+@transaction
 def update_proposal(author: User | None, proposal: Proposal, values: Mapping[str, Any], *, now: datetime | None = None) -> Proposal:
     """The author edits their proposal until the proposal phase ends (and before screening)."""
     now = now or security.now()

@@ -27,7 +27,7 @@ from pb import security
 from pb.eligibility import EligibilityError, EligibilityRule
 from pb.extensions import db
 from pb.models import PHASE_ORDER, Area, BallotKind, Phase, Project, Round, RoundKind, User
-from pb.services import ServiceError, clean_text
+from pb.services import ServiceError, clean_text, transaction
 from pb.services.audit_log import record, snapshot
 from voting import BallotFormat, Ballot, Election, TieChain, VoteType, canonical_json
 from voting import Project as CoreProject
@@ -416,6 +416,7 @@ def _enter(round_: Round, frm: Phase, to: Phase, now: datetime, actor: User | No
     return True
 
 
+@transaction
 def advance_phase(actor: User, round_: Round, to: Phase | str, *, now: datetime | None = None) -> Round:
     """Move the round forward to the next phase by hand, after that transition's checks."""
     now = now or security.now()
@@ -484,6 +485,7 @@ def advance_due_rounds(now: datetime | None = None) -> list[tuple[Round, list]]:
 # Rounds and areas ------------------------------------------------------------------------
 
 
+@transaction
 def create_round(actor: User, values: Mapping[str, Any]) -> Round:
     """Create a round; a youth round starts from the youth defaults."""
     values = dict(values)
@@ -512,6 +514,7 @@ def _same_eligibility(stored: str, new: str) -> bool:
         return False
 
 
+@transaction
 def update_round(actor: User, round_: Round, values: Mapping[str, Any]) -> Round:
     """Change round settings; frozen settings are refused once voting has opened."""
     clean = _clean_round(values, round_)
@@ -558,6 +561,7 @@ def _clean_area(round_: Round, values: Mapping[str, Any], current: Area | None) 
     return clean
 
 
+@transaction
 def add_area(actor: User, round_: Round, values: Mapping[str, Any]) -> Area:
     """Add an area (or the citywide pot) with its budget."""
     ensure_not_frozen(round_, _l("the areas and budgets"))
@@ -573,6 +577,7 @@ def add_area(actor: User, round_: Round, values: Mapping[str, Any]) -> Area:
     return area
 
 
+@transaction
 def update_area(actor: User, area: Area, values: Mapping[str, Any]) -> Area:
     """Change an area's code, names, budget or citywide flag."""
     round_ = area.round
@@ -589,6 +594,7 @@ def update_area(actor: User, area: Area, values: Mapping[str, Any]) -> Area:
     return area
 
 
+@transaction
 def delete_area(actor: User, area: Area) -> None:
     """Remove an area that holds no proposals or projects."""
     ensure_not_frozen(area.round, _l("the areas and budgets"))

@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from pb import security
 from pb.extensions import db
 from pb.models import CATEGORIES, Phase, Project, Proposal, ProposalStatus, Round, User
-from pb.services import ServiceError
+from pb.services import ServiceError, transaction
 from pb.services.audit_log import record, snapshot
 from pb.services.rounds import (
     NAME_MAX,
@@ -43,6 +43,7 @@ def _reasons(values: Mapping[str, Any]) -> dict[str, str | None]:
     return reasons
 
 
+@transaction
 def screen_proposal(
     moderator: User, proposal: Proposal, decision: str, values: Mapping[str, Any], *, now: datetime | None = None
 ) -> Proposal:
@@ -66,6 +67,7 @@ def screen_proposal(
     return proposal
 
 
+@transaction
 def set_official_cost(moderator: User, proposal: Proposal, cost: Any, *, now: datetime | None = None) -> Proposal:
     """Set the moderators' official cost estimate of a proposal."""
     require_phase(proposal.round, *SCREENING_PHASES, now=now or security.now())
@@ -79,6 +81,7 @@ def set_official_cost(moderator: User, proposal: Proposal, cost: Any, *, now: da
     return proposal
 
 
+@transaction
 def merge_proposal(
     moderator: User, proposal: Proposal, target: Proposal, values: Mapping[str, Any], *, now: datetime | None = None
 ) -> Proposal:
@@ -139,6 +142,7 @@ def _check_titles(project: Project) -> None:
         raise ServiceError(_l("Give the project a title."))
 
 
+@transaction
 def create_project(moderator: User, round_: Round, values: Mapping[str, Any]) -> Project:
     """Put a project on the ballot directly (not from a proposal)."""
     ensure_not_frozen(round_, _l("the project list"))
@@ -160,6 +164,7 @@ def _next_position(area_id: int) -> int:
     return 0 if highest is None else highest + 1
 
 
+@transaction
 def project_from_proposal(moderator: User, proposal: Proposal) -> Project:
     """Turn an accepted proposal with an official cost into a ballot project of its area."""
     round_ = proposal.round
@@ -187,6 +192,7 @@ def project_from_proposal(moderator: User, proposal: Proposal) -> Project:
     return project
 
 
+@transaction
 def update_project(moderator: User, project: Project, values: Mapping[str, Any]) -> Project:
     """Edit a ballot project (title, description, area, cost, category, position) until voting opens."""
     ensure_not_frozen(project.round, _l("the projects and their costs"))
@@ -203,6 +209,7 @@ def update_project(moderator: User, project: Project, values: Mapping[str, Any])
     return project
 
 
+@transaction
 def delete_project(moderator: User, project: Project) -> None:
     """Take a project off the ballot before voting opens."""
     ensure_not_frozen(project.round, _l("the project list"))

@@ -316,3 +316,36 @@ def test_a_concurrent_phase_change_wins_and_nothing_is_written_twice(app, admin,
         fresh = db.session.get(Round, round_id)
         assert fresh.phase is Phase.VOTING and fresh.config_digest == "other"
         assert _actions() == []
+
+
+def test_a_refused_service_call_leaves_nothing_pending(app, admin):
+    """A service marked @transaction that changes the session and then refuses leaves the
+    session rolled back: the change is gone and the refusal still reaches the caller."""
+    from pb.services import transaction
+
+    @transaction
+    def rename_then_refuse(round_):
+        round_.name_fi = "Changed"
+        db.session.flush()
+        raise ServiceError("refused")
+
+    with app.app_context():
+        round_ = make_round(name_fi="Original")
+        round_id = round_.id
+        with pytest.raises(ServiceError, match="refused"):
+            rename_then_refuse(round_)
+        assert not db.session.dirty and not db.session.new
+        assert db.session.get(Round, round_id).name_fi == "Original"
+
+
+def test_services_the_staff_routes_call_are_transactions():
+    """Every service a staff or proposal route calls inside ``except ServiceError`` is marked
+    @transaction, since those routes no longer roll the session back themselves."""
+    from pb.services import proposals
+
+    services = (rounds.create_round, rounds.update_round, rounds.add_area, rounds.update_area,
+                rounds.delete_area, rounds.advance_phase, proposals.submit_proposal,
+                proposals.update_proposal, screening.screen_proposal, screening.set_official_cost,
+                screening.merge_proposal, screening.create_project, screening.project_from_proposal,
+                screening.update_project, screening.delete_project)
+    assert [s.__name__ for s in services if not hasattr(s, "__wrapped__")] == []

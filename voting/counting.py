@@ -117,6 +117,14 @@ def _approval_counts(election: Election) -> dict[str, int]:
     return _shared("counts", election, compute)
 
 
+def share_vote_counts(election: Election, counts: dict[str, int]) -> None:
+    """Let the session's later calls of :func:`vote_counts` use *counts*, which a rule has just
+    counted itself (every project of *election* once, repeats within a ballot counted once)."""
+    memo = _SESSION.get()
+    if memo is not None:
+        memo.setdefault(("counts", id(election)), (election, dict(counts)))
+
+
 def vote_counts(election: Election) -> dict[str, int]:
     """Number of ballots that list each project (every project present, 0 when unvoted).
 

@@ -194,3 +194,15 @@ def test_points_are_summed_and_detected():
     assert point_scores(e) == {"a": 2, "b": 4}
     plain = _election([["a"]])
     assert not has_points(plain) and not plain.has_points and point_scores(plain) is None
+
+
+def test_counts_a_rule_shares_are_the_counts_of_the_ballots():
+    """Phragmén hands its own vote counts to the session; they equal vote_counts computed
+    afresh, repeats counted once, so the column check after the rule sees the true counts."""
+    from voting.rules.phragmen import phragmen
+
+    e = _election([["a", "a", "b"], ["b"], ["b"]], projects=("a", "b", "c"))
+    with counting_session():
+        phragmen(e)
+        assert vote_counts(e) == {"a": 1, "b": 3, "c": 0}
+    assert vote_counts(e) == {"a": 1, "b": 3, "c": 0}

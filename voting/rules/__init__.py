@@ -116,15 +116,21 @@ def tally(
             raise RuleError(f"option {key!r} does not fit rule {rule!r} (it takes {takes})")
     check_vote_type(rule, election)
     chain = as_chain(rule, tie_break)
-    with counting_session():  # the checks and the rule share one pass over the ballots
-        warnings = collect_warnings(election)
-        if strict and warnings:
-            first = warnings[0]
-            where = f"line {first.line}: " if first.line is not None else ""
-            raise BallotError(
-                f"{len(warnings)} warning(s) under strict counting; first: {where}{first.message}"
-            )
-        outcome = fn(election, tie_break=chain, **params)
+    with counting_session():  # the checks and the rule share their passes over the ballots
+        if strict:
+            warnings = collect_warnings(election)
+            if warnings:
+                first = warnings[0]
+                where = f"line {first.line}: " if first.line is not None else ""
+                raise BallotError(
+                    f"{len(warnings)} warning(s) under strict counting; first: {where}{first.message}"
+                )
+            outcome = fn(election, tie_break=chain, **params)
+        else:
+            # The rule first: the checks then reuse whatever counts it built (MES builds the
+            # supporter lists, which give the vote counts the column check needs).
+            outcome = fn(election, tie_break=chain, **params)
+            warnings = collect_warnings(election)
     outcome.parameters.setdefault("tie_break", str(chain))
     outcome.warnings = warnings + [w for w in outcome.warnings if w not in warnings]
     return outcome

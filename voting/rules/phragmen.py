@@ -6,7 +6,7 @@ from fractions import Fraction
 from heapq import heapify, heappop, heappush
 from math import lcm
 
-from ..counting import ballot_projects
+from ..counting import ballot_projects, share_vote_counts
 from ..errors import BallotError, RuleError
 from ..model import Election, VoteType
 from ..numbers import Amount, Ratio, normalize
@@ -59,6 +59,7 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
         ) from None
     del marks
     votes = {pid: row.count(1) for pid, row in flags.items()}
+    share_vote_counts(election, votes)  # the column check after the rule needs them too
     costs = {pid: p.cost for pid, p in election.projects.items()}
     budget = election.budget
     remaining = [

@@ -31,7 +31,7 @@ ZERO_RHO = Ratio(0, 1)
 
 
 def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
-             shared: "Shared | None" = None) -> RunResult:
+             shared: "Shared | None" = None, stop_above: int | None = None) -> RunResult:
     """The same run as ``run(..., track=False)``, tuned for large elections.
 
     Exact values need ever larger integers (the common denominator of the payments grows at
@@ -41,6 +41,10 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     taken on exact values (Fractions rebuilt from the chain of payments), and the prices and
     rho values themselves are always exact. Voters who have spent everything are dropped from
     a project's supporter list once they make up a third of it.
+
+    With *stop_above* (an amount in units of ``1/L``), the run stops as soon as the projects
+    it has funded cost more than that: the result then holds only the steps taken so far (the
+    add1 loop only needs to know that the outcome costs too much).
 
     With *shared* (a ``Shared`` for the same election and utility), runs at different budgets
     share their work: see ``Shared``.
@@ -239,6 +243,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     selected: list[int] = []
     ties: list[tuple[int, list[int]]] = []
     step = 0
+    spent_l = 0
     while heap:
         _, rk, k, _ = heappop(heap)
         ev = evaluated(k)
@@ -285,6 +290,10 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         if len(tied) > 1:
             ties.append((step, tied))
         selected.append(k)
+        if stop_above is not None:
+            spent_l += cost_l[k]
+            if spent_l > stop_above:
+                break
         _, N = exact_of(ev)
         W, cl, poor = ev[2], ev[3], ev[5]
         if N == 0:

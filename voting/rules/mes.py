@@ -188,10 +188,15 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
         return list(ranked), [], {"per_voter_budget": None, "add1_start": start, "add1_steps": 0,
                                   "add1_all_fit": True}
     m = len(prep.cands)
-    u = start
-    kept_u = None
+    # The first cell needs no run to be passed: at b = floor(B/n) the voters hold n*b <= B in
+    # all, so the outcome costs at most B, and it cannot hold every fundable project (they
+    # cost more than B together). It is run at the end only if it turns out to be the outcome.
+    kept_u = start
     kept_run: core.RunResult | None = None
     kept_at = None  # the budget kept_run was computed at (kept_u or below, same steps)
+    u = start + 1
+    # A run that has already funded more than B stops there: the loop ends at it anyway.
+    over = floor(Fraction(budget) * prep.L)
     # A parametric run costs more than a plain one but may certify a whole range of b.
     # Where ranges are one wide (the order of selection changes with almost every b, as in
     # every large election seen), fall back to plain runs and try a parametric one now and
@@ -206,7 +211,7 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     shared = fast.Shared(prep) if approvals <= SHARE_MAX_MEAN_LENGTH * n else None
     while True:
         if plain_left or not parametric:
-            run = fast.run_fast(prep, u, cardinality=cardinality, shared=shared)
+            run = fast.run_fast(prep, u, cardinality=cardinality, shared=shared, stop_above=over)
             run.u_hi = u
             plain_left = max(plain_left - 1, 0)
         else:
@@ -226,7 +231,6 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
             raise AssertionError("MES run valid for every budget but not exhaustive")
         kept_u, kept_run, kept_at = run.u_hi, run, u
         u = run.u_hi + 1
-    assert kept_u is not None  # at floor(B/n) voters hold at most B in all
     if kept_at == kept_u:
         final = kept_run  # already run at exactly kept_u: its ties are the ones to record
     else:

@@ -9,7 +9,7 @@ PROJECTS ``votes``/``score`` columns against the counts over the VOTES rows.
 
 from __future__ import annotations
 
-from itertools import compress
+from itertools import compress, repeat
 from operator import attrgetter
 from typing import Mapping, Sequence
 
@@ -189,7 +189,7 @@ def _suspects(election: Election, costs: Mapping[str, Amount]) -> list[int]:
         suspect |= _where([n > high for n in lens])
     if fmt.min_sum_cost is not None or fmt.max_sum_cost is not None:
         price = {pid: costs.get(pid, 0) for pid in seen}.__getitem__
-        totals = [sum(map(price, p)) for p in projs]
+        totals = list(map(sum, map(map, repeat(price), projs)))  # C-level: no frame per ballot
         if fmt.min_sum_cost is not None:
             suspect |= _where([t < fmt.min_sum_cost for t in totals])
         if fmt.max_sum_cost is not None:

@@ -311,20 +311,25 @@ def test_fast_engine_exact_fallbacks_agree(election, budgets, q, cardinality):
             assert (together.selected, together.ties) == (at_u.selected, at_u.ties)
 
 
-def test_fast_engine_exact_fallbacks_agree_on_random_instances():
-    """On 3,000 seeded random instances (up to 8 projects, 40 voters), with no fixed-point
-    bits below the money unit so that the exact sums of money decide, the fast engine (alone
-    at u/q, and sharing work across a sequence of integer budgets) funds exactly what the
-    exact engine funds, with the same ties."""
-    rng = random.Random(2026)
-    for _ in range(3000):
+def _random_instances(rng: random.Random, count: int):
+    """*count* seeded random instances (2-8 projects, 2-40 voters): each a Prepared, whether
+    to use cardinality utility, and a per-voter budget u/q."""
+    for _ in range(count):
         m, n = rng.randint(2, 8), rng.randint(2, 40)
         costs = {str(k): rng.randint(1, 300) for k in range(m)}
         ballots = [[str(k) for k in rng.sample(range(m), rng.randint(1, m))] for _ in range(n)]
         fundable = [p for p in costs if any(p in b for b in ballots)]
         prep = core.prepare(ballots, fundable, costs, {p: i for i, p in enumerate(fundable)}, n)
         cardinality = rng.random() < 0.3
-        u, q = rng.randint(1, 60), rng.randint(1, 5)
+        yield prep, cardinality, rng.randint(1, 60), rng.randint(1, 5)
+
+
+def test_fast_engine_exact_fallbacks_agree_on_random_instances():
+    """On 3,000 seeded random instances (up to 8 projects, 40 voters), with no fixed-point
+    bits below the money unit so that the exact sums of money decide, the fast engine (alone
+    at u/q, and sharing work across a sequence of integer budgets) funds exactly what the
+    exact engine funds, with the same ties."""
+    for prep, cardinality, u, q in _random_instances(random.Random(2026), 3000):
         shared = fast.Shared(prep)
         with mock.patch.object(fast, "_BITS", 0):
             alone = fast.run_fast(prep, u, q, cardinality=cardinality)
@@ -342,15 +347,7 @@ def test_per_voter_evaluation_agrees_on_random_instances(bits):
     """Evaluating with one entry per supporter (what the engine does from PER_VOTER_FROM
     voters on, forced here on small instances) funds exactly what the exact engine funds,
     with the same ties, with and without fixed-point bits below the money unit."""
-    rng = random.Random(11292026 + bits)
-    for _ in range(1500):
-        m, n = rng.randint(2, 8), rng.randint(2, 40)
-        costs = {str(k): rng.randint(1, 300) for k in range(m)}
-        ballots = [[str(k) for k in rng.sample(range(m), rng.randint(1, m))] for _ in range(n)]
-        fundable = [p for p in costs if any(p in b for b in ballots)]
-        prep = core.prepare(ballots, fundable, costs, {p: i for i, p in enumerate(fundable)}, n)
-        cardinality = rng.random() < 0.3
-        u, q = rng.randint(1, 60), rng.randint(1, 5)
+    for prep, cardinality, u, q in _random_instances(random.Random(11292026 + bits), 1500):
         with mock.patch.object(fast, "_BITS", bits), mock.patch.object(fast, "PER_VOTER_FROM", 0):
             per_voter = fast.run_fast(prep, u, q, cardinality=cardinality)
         exact = core.run(prep, u, q, cardinality=cardinality)

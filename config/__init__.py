@@ -15,6 +15,8 @@ DEV_SECRET_KEY = "dev-only-insecure-secret-key"
 #: (development and tests only; production refuses them). Never stored in the database.
 DEV_VOTER_KEY = "dev-only-insecure-voter-key-0123456789"
 DEV_VOTING_CODE_KEY = "dev-only-insecure-voting-code-key-0123456789"
+#: Where accessibility feedback goes until the city sets its own address (production refuses it).
+PLACEHOLDER_FEEDBACK_EMAIL = "saavutettavuus@example.org"
 
 #: Espoo's seven major areas (code, Finnish name, Swedish name): the home areas a resident can
 #: choose in their profile, and the areas of the demo round.
@@ -94,9 +96,10 @@ class Config:
     CODE_ADDRESS_MAX_FAILURES = 10
     CODE_WINDOW = 15 * 60
 
-    #: The accessibility statement (Act 306/2019): where feedback goes (the city replaces this
-    #: placeholder) and the date the statement was prepared or last reviewed.
-    ACCESSIBILITY_FEEDBACK_EMAIL = "saavutettavuus@example.org"
+    #: The accessibility statement (Act 306/2019): where feedback goes (from the environment;
+    #: the placeholder serves development and tests only) and the date the statement was
+    #: prepared or last reviewed.
+    ACCESSIBILITY_FEEDBACK_EMAIL = PLACEHOLDER_FEEDBACK_EMAIL
     ACCESSIBILITY_STATEMENT_DATE = date(2026, 11, 29)
 
     #: A callable returning the current aware UTC datetime; None is the real clock (tests
@@ -156,7 +159,8 @@ class ProductionConfig(Config):
 
     @classmethod
     def problems(cls, config: dict) -> list[str]:
-        """A development or short secret key, a missing database URL or PUBLIC_URL are refused."""
+        """A development or short secret key, a missing database URL or PUBLIC_URL, and the
+        placeholder accessibility feedback address are refused."""
         found = []
         key = config.get("SECRET_KEY") or ""
         if key == DEV_SECRET_KEY or len(key) < 32:
@@ -171,6 +175,10 @@ class ProductionConfig(Config):
                 found.append(f"{name} must be set to a random value of at least 32 characters")
         if config.get("PB_IDENTITY_TEST_PROVIDER"):
             found.append("PB_IDENTITY_TEST_PROVIDER must be off in production")
+        email = str(config.get("ACCESSIBILITY_FEEDBACK_EMAIL") or "")
+        if email == PLACEHOLDER_FEEDBACK_EMAIL or "@" not in email:
+            found.append("ACCESSIBILITY_FEEDBACK_EMAIL must be set to the address that receives "
+                         "accessibility feedback (the accessibility statement publishes it)")
         return found
 
 

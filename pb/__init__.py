@@ -51,6 +51,7 @@ ENVIRONMENT_SETTINGS: dict[str, type] = {
     "PROXY_FIX_X_FOR": int,
     "PB_VOTER_KEY": str,
     "PB_VOTING_CODE_KEY": str,
+    "ACCESSIBILITY_FEEDBACK_EMAIL": str,
 }
 
 

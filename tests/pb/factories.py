@@ -206,3 +206,23 @@ def make_code_batch(round_: Round, count: int = 3, *, label: str = "Koulu 8B", a
     from pb.services.codes import create_batch
 
     return create_batch(round_.id, count, label, area_id=area_id, actor=None, at=now())
+
+
+#: A production environment that passes every check of ProductionConfig.problems.
+PRODUCTION_ENVIRONMENT = {
+    "SECRET_KEY": "k" * 40,
+    "DATABASE_URL": "postgresql://u@db.example/pb",
+    "PUBLIC_URL": "https://pb.example.fi",
+    "PB_VOTER_KEY": "v" * 40,
+    "PB_VOTING_CODE_KEY": "c" * 40,
+    "ACCESSIBILITY_FEEDBACK_EMAIL": "saavutettavuus@espoo.example",
+}
+
+
+def set_production_environment(monkeypatch, **overrides) -> None:
+    """Set PRODUCTION_ENVIRONMENT (with *overrides*; None removes a variable) in os.environ."""
+    for name, value in {**PRODUCTION_ENVIRONMENT, **overrides}.items():
+        if value is None:
+            monkeypatch.delenv(name, raising=False)
+        else:
+            monkeypatch.setenv(name, value)

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from config import DEV_SECRET_KEY
 from pb import create_app, database_url
 from pb.extensions import db
+from tests.pb.factories import set_production_environment
 
 GOOD_KEY = "k" * 40
 
@@ -29,14 +30,8 @@ def test_postgresql_urls_use_psycopg_3():
 
 def test_create_app_reads_the_environment(monkeypatch, tmp_path):
     """With no argument the factory reads PB_CONFIG, SECRET_KEY and DATABASE_URL."""
-    monkeypatch.setenv("PB_CONFIG", "production")
-    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
-    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db.example/pb")
-    monkeypatch.setenv("PUBLIC_URL", "https://pb.example.fi")
-    monkeypatch.setenv("MAIL_PORT", "587")
-    monkeypatch.setenv("MAIL_USE_STARTTLS", "true")
-    monkeypatch.setenv("PB_VOTER_KEY", "v" * 40)
-    monkeypatch.setenv("PB_VOTING_CODE_KEY", "c" * 40)
+    set_production_environment(monkeypatch, PB_CONFIG="production", SECRET_KEY=GOOD_KEY,
+                               MAIL_PORT="587", MAIL_USE_STARTTLS="true")
     app = create_app()
     assert app.config["NAME"] == "production"
     assert app.config["SECRET_KEY"] == GOOD_KEY
@@ -88,6 +83,19 @@ def test_production_refuses_unsafe_settings(monkeypatch, key, url, public_url, p
         create_app("production")
 
 
+def test_production_refuses_the_placeholder_accessibility_address(monkeypatch):
+    """The accessibility statement publishes the feedback address: production will not start
+    with the development placeholder or without an address, and takes it from the environment."""
+    from config import PLACEHOLDER_FEEDBACK_EMAIL
+
+    for value in (PLACEHOLDER_FEEDBACK_EMAIL, None, "not-an-address"):
+        set_production_environment(monkeypatch, ACCESSIBILITY_FEEDBACK_EMAIL=value)
+        with pytest.raises(RuntimeError, match="ACCESSIBILITY_FEEDBACK_EMAIL"):
+            create_app("production")
+    set_production_environment(monkeypatch, ACCESSIBILITY_FEEDBACK_EMAIL="palaute@espoo.example")
+    assert create_app("production").config["ACCESSIBILITY_FEEDBACK_EMAIL"] == "palaute@espoo.example"
+
+
 def test_an_unknown_config_name_is_refused(monkeypatch):
     """PB_CONFIG must name a known configuration."""
     monkeypatch.setenv("PB_CONFIG", "staging")
@@ -126,11 +134,7 @@ def test_security_headers_on_every_response(client):
 
 def test_production_sends_hsts_and_secure_cookies(monkeypatch, tmp_path):
     """Production responses carry HSTS, and its session cookie is Secure and HttpOnly."""
-    monkeypatch.setenv("SECRET_KEY", GOOD_KEY)
-    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'p.sqlite3'}")
-    monkeypatch.setenv("PUBLIC_URL", "https://pb.example.fi")
-    monkeypatch.setenv("PB_VOTER_KEY", "v" * 40)
-    monkeypatch.setenv("PB_VOTING_CODE_KEY", "c" * 40)
+    set_production_environment(monkeypatch, DATABASE_URL=f"sqlite:///{tmp_path / 'p.sqlite3'}")
     app = create_app("production")
     client = app.test_client()
     response = client.get("/no-such-page", base_url="https://localhost")

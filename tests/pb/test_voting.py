@@ -14,7 +14,7 @@ from pb.models import BallotKind, Phase, Round
 from pb.models.voting import Ballot, BallotChannel, VoterRecord
 from pb.receipts import RECEIPT_BITS, receipt_hash
 from pb.services import voting as voting_service
-from tests.pb.factories import log_in, make_user
+from tests.pb.factories import log_in, make_user, set_production_environment
 from tests.pb.voting_helpers import (
     attest,
     ballot_data,
@@ -314,11 +314,7 @@ def test_production_refuses_missing_voting_keys(monkeypatch, missing):
     """Production will not start without each voting key from the environment (or with a short one)."""
     from pb import create_app
 
-    monkeypatch.setenv("SECRET_KEY", "s" * 40)
-    monkeypatch.setenv("DATABASE_URL", "postgresql://u@db/pb")
-    monkeypatch.setenv("PUBLIC_URL", "https://pb.example.fi")
-    monkeypatch.setenv("PB_VOTER_KEY", "v" * 40)
-    monkeypatch.setenv("PB_VOTING_CODE_KEY", "c" * 40)
+    set_production_environment(monkeypatch)
     create_app("production")  # all set: starts
     monkeypatch.setenv(missing, "short")
     with pytest.raises(RuntimeError, match=missing):
@@ -332,10 +328,7 @@ def test_production_refuses_the_test_identity_provider(monkeypatch):
     """PB_IDENTITY_TEST_PROVIDER cannot be switched on in production."""
     from pb import create_app
 
-    for name, value in (("SECRET_KEY", "s" * 40), ("DATABASE_URL", "postgresql://u@db/pb"),
-                        ("PUBLIC_URL", "https://pb.example.fi"), ("PB_VOTER_KEY", "v" * 40),
-                        ("PB_VOTING_CODE_KEY", "c" * 40)):
-        monkeypatch.setenv(name, value)
+    set_production_environment(monkeypatch)
     app = create_app("production")
     assert "identity_test" not in app.blueprints
     with pytest.raises(RuntimeError, match="PB_IDENTITY_TEST_PROVIDER"):

@@ -28,8 +28,12 @@ def to_helsinki(value: datetime | None) -> datetime | None:
     return value.astimezone(HELSINKI).replace(tzinfo=None)
 
 
-def helsinki_time(value: datetime | None) -> str:
-    """``1.6.2026 klo 12.00``-like text in Helsinki time, as ISO-ish 'YYYY-MM-DD HH:MM'."""
+def helsinki_time(value: datetime | None, *, seconds: bool = False) -> str:
+    """An aware datetime as Helsinki time, 'YYYY-MM-DD HH:MM' (or with ':SS').
+
+    >>> helsinki_time(datetime(2026, 3, 1, 9, 0, 5, tzinfo=timezone.utc), seconds=True)
+    '2026-03-01 11:00:05'
+    """
     if value is None:
         return ""
-    return value.astimezone(HELSINKI).strftime("%Y-%m-%d %H:%M")
+    return value.astimezone(HELSINKI).strftime("%Y-%m-%d %H:%M:%S" if seconds else "%Y-%m-%d %H:%M")

@@ -12,7 +12,7 @@ from pb.admin.round_forms import AreaForm, PhaseForm, RoundForm
 from pb.admin.routes import bp
 from pb.auth import role_required
 from pb.extensions import db
-from pb.helsinki import to_helsinki
+from pb.helsinki import helsinki_time, to_helsinki
 from pb.labels import label
 from pb.models import PHASE_ORDER, Area, Phase, Role, Round
 from pb.services import ServiceError, audit_log, rounds
@@ -168,4 +168,5 @@ def show_audit_log():
     round_id = request.args.get("round", type=int)
     page = request.args.get("page", 1, type=int)
     entries = audit_log.entries(round_id=round_id if round_id and 0 < round_id < 2**31 else None, page=max(1, min(page, 10**6)))
-    return render_template("admin/audit_log.html", entries=entries, round_id=round_id, loads=json.loads)
+    return render_template("admin/audit_log.html", entries=entries, round_id=round_id, loads=json.loads,
+                           helsinki_time=helsinki_time)

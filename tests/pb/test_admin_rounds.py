@@ -107,6 +107,19 @@ def test_audit_log_page_is_for_auditors_and_administrators(app, client):
     assert client.get("/admin/audit?round=abc&page=-1").status_code == 200
 
 
+def test_audit_log_times_are_in_helsinki_time(app, client, clock):
+    """The audit log page shows each entry's time in Helsinki time, with seconds, and the UTC
+    instant in the machine-readable <time datetime>."""
+    clock.now = datetime(2026, 6, 1, 9, 0, 5, tzinfo=timezone.utc)  # summer: UTC+3
+    with app.app_context():
+        make_audit_entry(action="round.update")
+        auditor = make_user(roles=(Role.AUDITOR,))
+    log_in(client, auditor)
+    page = client.get("/admin/audit").get_data(as_text=True)
+    assert ">2026-06-01 12:00:05</time>" in page
+    assert 'datetime="2026-06-01T09:00:05+00:00"' in page
+
+
 def test_role_changes_are_audit_logged(app, client):
     """Granting and revoking a role through the admin pages writes who did it and the roles before and after."""
     import json

@@ -17,9 +17,12 @@ bp = Blueprint("public", __name__)
 
 @bp.route("/")
 def index():
-    """List the rounds, newest first."""
-    rounds = db.session.scalars(sa.select(Round).order_by(Round.created_at.desc(), Round.id.desc())).all()
-    return render_template("public/index.html", rounds=rounds)
+    """List the rounds, newest first, each in the phase its dates give now (a round whose
+    voting has closed shows its results link even before the phases are next stored)."""
+    all_rounds = db.session.scalars(sa.select(Round).order_by(Round.created_at.desc(), Round.id.desc())).all()
+    now = security.now()
+    phases = {round_.id: rounds.current_phase(round_, now) for round_ in all_rounds}
+    return render_template("public/index.html", rounds=all_rounds, phases=phases)
 
 
 @bp.route("/rounds/<id:round_id>")

@@ -212,3 +212,24 @@ def test_home_page_links_each_round_to_its_next_step(app, client):
     assert f'href="/rounds/{voting}/vote"' in page and f'href="/rounds/{closed}/results"' in page
     assert f'href="/rounds/{screening}/vote"' not in page and f'href="/rounds/{screening}/results"' not in page
     assert client.get(f"/rounds/{closed}/results").status_code == 200
+
+
+def test_home_page_shows_the_phase_the_dates_give(app, client, clock):
+    """A round stored in voting whose voting has closed is listed with its results link, not a
+    Vote link, before any scheduled job stores the new phase (and the listing stores nothing)."""
+    from datetime import timedelta
+
+    from pb.extensions import db
+    from pb.models import Round
+
+    with app.app_context():
+        round_ = make_frozen_round(phase=Phase.VOTING)
+        round_.voting_closes_at = clock.now + timedelta(hours=1)
+        db.session.commit()
+        round_id = round_.id
+    assert f'href="/rounds/{round_id}/vote"' in client.get("/").get_data(as_text=True)
+    clock.advance(hours=2)
+    page = client.get("/").get_data(as_text=True)
+    assert f'href="/rounds/{round_id}/results"' in page and f'href="/rounds/{round_id}/vote"' not in page
+    with app.app_context():
+        assert db.session.get(Round, round_id).phase == Phase.VOTING

@@ -177,12 +177,10 @@ def _suspects(election: Election, costs: Mapping[str, Amount]) -> list[int]:
     if not seen <= costs.keys():
         unknown = seen - costs.keys()
         suspect |= _where([not unknown.isdisjoint(p) for p in projs])
-    low = 1 if fmt.vote_type is VoteType.CHOOSE_1 else fmt.min_length
-    high = 1 if fmt.vote_type is VoteType.CHOOSE_1 else fmt.max_length
-    if fmt.vote_type is VoteType.CHOOSE_1 and fmt.min_length is not None:
-        low = max(low, fmt.min_length)
-    if fmt.vote_type is VoteType.CHOOSE_1 and fmt.max_length is not None:
-        high = min(high, fmt.max_length)
+    low, high = fmt.min_length, fmt.max_length
+    if fmt.vote_type is VoteType.CHOOSE_1:  # exactly one project, besides any stricter limit
+        low = 1 if low is None else max(low, 1)
+        high = 1 if high is None else min(high, 1)
     if low is not None and lens and min(lens) < low:
         suspect |= _where([n < low for n in lens])
     if high is not None and lens and max(lens) > high:
@@ -204,10 +202,7 @@ def _suspects(election: Election, costs: Mapping[str, Amount]) -> list[int]:
             suspect |= _where([p is not None for p in points])
     if n_none != len(points):
         scored = [i for i, p in enumerate(points) if p is not None]
-        for i in scored:
-            pts = points[i]
-            if len(pts) != lens[i]:
-                suspect.add(i)
+        suspect.update(i for i in scored if len(points[i]) != lens[i])
         low_pts = fmt.min_points
         if low_pts is None and fmt.vote_type is VoteType.CUMULATIVE:
             low_pts = 0

@@ -26,7 +26,6 @@ from .numbers import Amount
 T = TypeVar("T")
 
 _projects_of = attrgetter("projects")
-_points_of = attrgetter("points")
 _SESSION: ContextVar[dict | None] = ContextVar("voting_counting_session", default=None)
 
 
@@ -59,15 +58,22 @@ def gc_paused() -> Iterator[None]:
             gc.enable()
 
 
+def _cached(name: str, election: Election):
+    """What the session holds as *name* for *election*, or None."""
+    memo = _SESSION.get()
+    hit = None if memo is None else memo.get((name, id(election)))
+    return hit[1] if hit is not None and hit[0] is election else None
+
+
 def _shared(name: str, election: Election, compute: Callable[[], T]) -> T:
     memo = _SESSION.get()
     if memo is None:
         return compute()
-    key = (name, id(election))
-    hit = memo.get(key)
-    if hit is None or hit[0] is not election:
-        hit = memo[key] = (election, compute())
-    return hit[1]
+    value = _cached(name, election)
+    if value is None:
+        value = compute()
+        memo[(name, id(election))] = (election, value)
+    return value
 
 
 def ballot_projects(election: Election) -> list[tuple[str, ...]]:
@@ -89,19 +95,20 @@ def repeated_ballots(election: Election) -> set[int]:
     return _shared("repeats", election, compute)
 
 
-def _unknown(election: Election, pid: str) -> BallotError:
-    for ballot in election.ballots:
-        if pid in ballot.projects:
-            return BallotError(f"voter {ballot.voter_id}: vote for unknown project {pid!r}")
-    return BallotError(f"vote for unknown project {pid!r}")  # pragma: no cover - found above
+def unknown_project(election: Election, pid: str, index: int | None = None) -> BallotError:
+    """The error for a ballot (number *index*, else the first) naming a project the election
+    does not have."""
+    if index is None:
+        index = next(i for i, p in enumerate(ballot_projects(election)) if pid in p)
+    voter = election.ballots[index].voter_id
+    return BallotError(f"voter {voter}: vote for unknown project {pid!r}")
 
 
 def _approval_counts(election: Election) -> dict[str, int]:
     def compute() -> dict[str, int]:
-        memo = _SESSION.get()
-        index = None if memo is None else memo.get(("approvers", id(election)))
-        if index is not None and index[0] is election:
-            return {pid: len(lst) for pid, lst in index[1].items()}
+        index = _cached("approvers", election)
+        if index is not None:
+            return {pid: len(lst) for pid, lst in index.items()}
         projs = ballot_projects(election)
         counted = Counter(chain.from_iterable(projs))
         for i in repeated_ballots(election):  # a project listed twice in a ballot counts once
@@ -110,7 +117,7 @@ def _approval_counts(election: Election) -> dict[str, int]:
         counts = dict.fromkeys(election.projects, 0)
         for pid, count in counted.items():
             if pid not in counts:
-                raise _unknown(election, pid)
+                raise unknown_project(election, pid)
             counts[pid] = count
         return counts
 
@@ -138,10 +145,7 @@ def vote_counts(election: Election) -> dict[str, int]:
 
 def has_points(election: Election) -> bool:
     """True when some ballot carries points (cumulative, scoring, or ordinal with points)."""
-    return _shared(
-        "has_points", election,
-        lambda: list(map(_points_of, election.ballots)).count(None) != len(election.ballots),
-    )
+    return _shared("has_points", election, lambda: election.has_points)
 
 
 def point_scores(election: Election) -> dict[str, Amount] | None:
@@ -184,10 +188,7 @@ def approvers(election: Election) -> dict[str, list[int]]:
                 for pid in projects:
                     add[pid](i)
         except KeyError as exc:
-            ballot = election.ballots[i]
-            raise BallotError(
-                f"voter {ballot.voter_id}: vote for unknown project {exc.args[0]!r}"
-            ) from None
+            raise unknown_project(election, exc.args[0], i) from None
         return lists
 
     return _shared("approvers", election, compute)

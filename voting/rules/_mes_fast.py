@@ -55,14 +55,12 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     sups = list(prep.sup)
     shift = _BITS
     start = Fraction(u * L, q)  # the initial per-voter budget in units of 1/L
-    payments: list[Fraction] = [Fraction(0)]  # payments[s] = the price paid at step s
-    # The same amounts as integers over one common denominator, so that sums of money need
-    # no Fraction arithmetic: pay_num[s] = payments[s] * money_den[0].
+    # Money as integers over one common denominator money_den[0], so that sums of money need
+    # no Fraction arithmetic: pay_num[s] is the price paid at step s times money_den[0].
     money_den = [start.denominator]
     start_num = [start.numerator]
     pay_num = [0]
     money_memo = {0: 0, 1: start_num[0]}
-    exact_memo: dict[int, Fraction] = {0: Fraction(0), 1: start}
     err = 1
     if shared is None:
         parent = [0, 0]
@@ -81,17 +79,6 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     approx_get = approx.__getitem__
     per_voter = shared is None and prep.n_active >= PER_VOTER_FROM
 
-    def exact(c: int) -> Fraction:
-        chain = []
-        while c not in exact_memo:
-            chain.append(c)
-            c = parent[c]
-        value = exact_memo[c]
-        for c in reversed(chain):
-            value = value - payments[paid_at[c]]
-            exact_memo[c] = value
-        return value
-
     def money_of(c: int) -> int:
         """Class c's exact money times ``money_den[0]`` (memoized until it widens)."""
         chain = []
@@ -103,6 +90,10 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             value -= pay_num[paid_at[c]]
             money_memo[c] = value
         return value
+
+    def exact(c: int) -> Fraction:
+        """Class c's exact money, in units of 1/L."""
+        return ZERO if c in zero else Fraction(money_of(c), money_den[0])
 
     def held_by(classes: list[int], weights: list[int]) -> tuple[int, Fraction]:
         """Total weight and exact money of the given classes: integers over one common
@@ -121,7 +112,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         return total, Fraction(num, money_den[0])
 
     # (key, rank, candidate, lower bound of rho): ordered by the integer key, the bound rounded
-    # down (see _key); ranks are distinct, so the bounds themselves are never compared there.
+    # down (Ratio.floor_key); ranks are distinct, so the bounds are never compared there.
     heap: list[tuple[int, int, int, Ratio]] = []
     for k, s in enumerate(sups):
         if cost_l[k] == 0:
@@ -251,7 +242,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             continue
         lo, hi = ev[0], ev[1]
         tied = [k]
-        hi_key = _key(hi)
+        hi_key = hi.floor_key()
         if heap and hi_key >= heap[0][0]:
             # hi is not below every bound: take out each entry whose bound may be at most
             # hi (its key is at most hi's) and compare exactly among those few.
@@ -299,8 +290,6 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         if N == 0:
             continue  # a free project: nobody pays
         x = N / W
-        payments.append(x)
-        now = len(payments) - 1
         wider = x.denominator // gcd(money_den[0], x.denominator)
         if wider > 1:
             money_den[0] *= wider
@@ -310,6 +299,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             money_memo[0] = 0
             money_memo[1] = start_num[0]
         pay_num.append(x.numerator * (money_den[0] // x.denominator))
+        now = len(pay_num) - 1  # this payment's index (paid_at of the classes it makes)
         x_up = -((-x.numerator << shift) // x.denominator)  # ceil(x * 2**64)
         err += 1
         if shared is None:
@@ -337,7 +327,6 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                 if c in poor_set or c in zero:
                     zero.add(nc)
                     approx[nc] = 0
-                    exact_memo[nc] = ZERO
                 else:
                     approx[nc] = approx[c] - x_up
     if shared is not None:
@@ -345,30 +334,13 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     return RunResult(selected, ties, None)
 
 
-def _key(value: Ratio) -> int:
-    """*value* rounded down to 64 binary places, as an integer: ``_key`` is monotone, so every
-    bound at most ``v`` has a key at most ``_key(v)``."""
-    return (value.num << 64) // value.den
-
-
 def _entry(bound: Ratio, rank: int, k: int) -> tuple[int, int, int, Ratio]:
-    return (_key(bound), rank, k, bound)
+    return (bound.floor_key(), rank, k, bound)
 
 
-def _exact_order(entry: tuple[int, int, int, Ratio]):
-    return _ExactKey(entry[3], entry[1])
-
-
-class _ExactKey:
-    """Sorts entries by (exact bound, rank)."""
-
-    __slots__ = ("bound", "rank")
-
-    def __init__(self, bound: Ratio, rank: int):
-        self.bound, self.rank = bound, rank
-
-    def __lt__(self, other: "_ExactKey") -> bool:
-        return self.bound < other.bound or (self.bound == other.bound and self.rank < other.rank)
+def _exact_order(entry: tuple[int, int, int, Ratio]) -> tuple[Ratio, int]:
+    """Sort key of heap entries by (exact bound, rank)."""
+    return (entry[3], entry[1])
 
 
 def _push_all(heap: list, entries: list) -> None:

@@ -6,8 +6,8 @@ from fractions import Fraction
 from heapq import heapify, heappop, heappush
 from math import lcm
 
-from ..counting import ballot_projects, share_vote_counts
-from ..errors import BallotError, RuleError
+from ..counting import ballot_projects, share_vote_counts, unknown_project
+from ..errors import RuleError
 from ..model import Election, VoteType
 from ..numbers import Amount, Ratio, normalize
 from ..outcome import Outcome
@@ -54,9 +54,7 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
             for pid in projects:
                 marks[pid](i, 1)
     except KeyError as exc:
-        raise BallotError(
-            f"voter {election.ballots[i].voter_id}: vote for unknown project {exc.args[0]!r}"
-        ) from None
+        raise unknown_project(election, exc.args[0], i) from None
     del marks
     votes = {pid: row.count(1) for pid, row in flags.items()}
     share_vote_counts(election, votes)  # the column check after the rule needs them too
@@ -85,8 +83,9 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     # A project's new load only grows as voters get loaded, so an old value is a lower bound:
     # a heap of bounds gives the projects to recompute, lowest first, until the next bound
     # exceeds the lowest exact load found. The heap is ordered by an integer key, the bound
-    # rounded down to 64 binary places (cheap to compare); popping every entry whose key is at
-    # most the key of the lowest exact load pops every entry whose bound is at most that load.
+    # rounded down to 64 binary places (Ratio.floor_key, cheap to compare); popping every entry
+    # whose key is at most the key of the lowest exact load pops every entry whose bound is at
+    # most that load.
     bounds = [_entry(Ratio(cost_num[pid], votes[pid]), pid) for pid in remaining]
     heapify(bounds)
 
@@ -113,7 +112,7 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
             fresh.append((exact, pid))
             if best is None or exact < best:
                 best, tied = exact, [pid]
-                best_key = _key(best)
+                best_key = best.floor_key()
             elif exact == best:
                 tied.append(pid)
         assert best is not None
@@ -131,7 +130,7 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
             if pid != chosen:
                 heappush(bounds, _entry(exact, pid))
 
-        load = Fraction(best.num, best.den)
+        load = best.as_fraction()
         wider = lcm(den, load.denominator) // den
         if wider > 1:
             den *= wider
@@ -161,13 +160,8 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     )
 
 
-def _key(value: Ratio) -> int:
-    """*value* rounded down to 64 binary places, as an integer (so ``_key`` is monotone)."""
-    return (value.num << 64) // value.den
-
-
 def _entry(value: Ratio, pid: str) -> tuple[int, str, Ratio]:
-    return (_key(value), pid, value)
+    return (value.floor_key(), pid, value)
 
 
 #: Turns a byte-per-voter array of 0s and 1s into the ASCII digits of a base-2 numeral.

@@ -460,3 +460,15 @@ def test_engine_on_random_larger_profiles():
                 break
             b += 1
         assert (add1.selected, add1.details["per_voter_budget"]) == kept
+
+
+@given(st.integers(0, 10**12), st.integers(1, 10**6), st.integers(1, 10**4),
+       st.integers(1, 10**7))
+def test_fixed_point_bits_keep_sums_in_a_machine_word(u, q, L, n):
+    """The fast engine keeps between _MIN_BITS and _BITS bits below the money unit, and,
+    unless that floor forces more, few enough that the bounds of all n voters' starting
+    budgets u/q (units of 1/L) add up below 2**62."""
+    bits = fast._fixed_bits(u, q, L, n)
+    assert fast._MIN_BITS <= bits <= fast._BITS
+    if bits > fast._MIN_BITS:
+        assert ((u * L << bits) // q) * n < 2**62

@@ -246,10 +246,12 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         tied = [k]
         hi_key = hi.floor_key()
         if heap and hi_key >= heap[0][0]:
-            # hi is not below every bound: take out each entry whose bound may be at most
-            # hi (its key is at most hi's) and compare exactly among those few.
-            close = []
-            while heap and heap[0][0] <= hi_key:
+            # hi is not below every bound: the smallest bound (with its rank) is among the
+            # entries with the smallest key (a smaller key means a smaller bound), and so
+            # is every bound equal to it; compare exactly among those few.
+            close = [heappop(heap)]
+            least = close[0][0]
+            while heap and heap[0][0] == least:
                 close.append(heappop(heap))
             close.sort(key=_exact_order)
             top_bound, top_rank = close[0][3], close[0][1]

@@ -20,6 +20,7 @@ from voting.counting import vote_counts
 from voting.model import Ballot, Election
 from voting.rules import _mes_core as core
 from voting.rules import _mes_fast as fast
+from voting.rules._mes_shared import Shared
 from voting.rules.mes import mes
 from voting.tiebreak import TieChain
 
@@ -275,7 +276,7 @@ def test_runs_sharing_work_across_budgets_agree(election, budgets, cardinality):
     rank = {p: i for i, p in enumerate(chain.order(fundable, costs, votes))}
     prep = core.prepare([b.projects for b in election.ballots], fundable, costs, rank,
                         len(election.ballots))
-    shared = fast.Shared(prep)
+    shared = Shared(prep)
     for u in budgets:
         alone = core.run(prep, u, cardinality=cardinality)
         together = fast.run_fast(prep, u, cardinality=cardinality, shared=shared)
@@ -300,7 +301,7 @@ def test_fast_engine_exact_fallbacks_agree(election, budgets, q, cardinality):
     rank = {p: i for i, p in enumerate(chain.order(fundable, costs, votes))}
     prep = core.prepare([b.projects for b in election.ballots], fundable, costs, rank,
                         len(election.ballots))
-    shared = fast.Shared(prep)
+    shared = Shared(prep)
     with mock.patch.object(fast, "_BITS", 0):
         for u in budgets:
             exact = core.run(prep, u, q, cardinality=cardinality)
@@ -330,7 +331,7 @@ def test_fast_engine_exact_fallbacks_agree_on_random_instances():
     at u/q, and sharing work across a sequence of integer budgets) funds exactly what the
     exact engine funds, with the same ties."""
     for prep, cardinality, u, q in _random_instances(random.Random(2026), 3000):
-        shared = fast.Shared(prep)
+        shared = Shared(prep)
         with mock.patch.object(fast, "_BITS", 0):
             alone = fast.run_fast(prep, u, q, cardinality=cardinality)
             together = [fast.run_fast(prep, v, cardinality=cardinality, shared=shared)

@@ -63,6 +63,7 @@ from ..outcome import Outcome
 from ..tiebreak import TieChain, TieRecord
 from . import _mes_core as core
 from . import _mes_fast as fast
+from ._mes_shared import Shared
 
 UTILITIES = ("cost", "cardinality")
 COMPLETIONS = ("none", "add1", "add1u")
@@ -208,7 +209,7 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     # 13.6 s -> 9.3 s); with long ballots its finer classes cost more than it saves (Mokotów
     # 2023, up to 15 choices: 25.7 s -> 29.9 s). Either way the outcome is the same.
     approvals = sum(len(s) for s in prep.sup)
-    shared = fast.Shared(prep) if approvals <= SHARE_MAX_MEAN_LENGTH * n else None
+    shared = Shared(prep) if approvals <= SHARE_MAX_MEAN_LENGTH * n else None
     while True:
         if plain_left or not parametric:
             run = fast.run_fast(prep, u, cardinality=cardinality, shared=shared, stop_above=over)

@@ -43,8 +43,9 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     value ``v`` is kept as an integer ``a`` with ``a <= v * L * 2**s <= a + err`` (``s`` from
     ``_fixed_bits``; ``err`` grows by one per payment). Every decision whose outcome the
     bounds do not settle is taken on exact values (Fractions rebuilt from the chain of
-    payments), and the prices and rho values themselves are always exact. Voters who have spent everything are dropped from
-    a project's supporter list once they make up a third of it.
+    payments), and the prices and rho values themselves are always exact. Voters who have
+    spent everything are dropped from a project's supporter list once they make up a third
+    of it.
 
     With *stop_above* (an amount in units of ``1/L``), the run stops as soon as the projects
     it has funded cost more than that: the result then holds only the steps taken so far (the

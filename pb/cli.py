@@ -78,7 +78,7 @@ def demo_command(all_phases: bool = False) -> None:
 @_in_english
 def advance_phases_command() -> None:
     """Move every round into the phases whose dates have passed (run it every minute)."""
-    from pb.services.rounds import advance_due_rounds
+    from pb.services.round_phases import advance_due_rounds
 
     stuck = advance_due_rounds()
     for round_, problems in stuck:

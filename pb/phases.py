@@ -1,7 +1,7 @@
 """The phase gate: ``@phase_required(Phase.PROPOSALS)`` on a view whose URL has ``round_id``.
 
 The gate loads the round (404 when unknown), applies dates that have passed (opening voting
-by date freezes the rules, see :func:`pb.services.rounds.sync_phase`) and refuses with a page
+by date freezes the rules, see :func:`pb.services.round_phases.sync_phase`) and refuses with a page
 naming the current phase when the view belongs to another phase. The round is handed to the
 view as ``g.round``.
 """
@@ -25,7 +25,7 @@ def phase_required(*phases: Phase | str) -> Callable:
     def decorator(view: Callable) -> Callable:
         @wraps(view)
         def wrapped(*args, **kwargs):
-            from pb.services.rounds import current_phase, sync_phase
+            from pb.services.round_phases import current_phase, sync_phase
 
             round_ = db.session.get(Round, kwargs.get("round_id")) if isinstance(kwargs.get("round_id"), int) else None
             if round_ is None:

@@ -15,7 +15,7 @@ from pb.extensions import db
 from pb.helsinki import helsinki_time, to_helsinki
 from pb.labels import label
 from pb.models import PHASE_ORDER, Area, Phase, Role, Round
-from pb.services import ServiceError, audit_log, rounds
+from pb.services import ServiceError, audit_log, round_phases, rounds
 
 
 def _round(round_id: int) -> Round:
@@ -83,12 +83,12 @@ def edit_round(round_id: int):
 def _edit_page(round_: Round, **forms):
     forms.setdefault("form", RoundForm(obj=round_))
     forms.setdefault("area_form", AreaForm(prefix="area"))
-    phase = rounds.current_phase(round_)
+    phase = round_phases.current_phase(round_)
     following = PHASE_ORDER[phase.index + 1] if phase.index + 1 < len(PHASE_ORDER) else None
     phase_form = PhaseForm(phase=following.value if following else None)
     return render_template(
         "admin/round_form.html", round=round_, phase=phase, next_phase=following, phase_form=phase_form,
-        problems=rounds.transition_problems(round_, following, rounds.security.now()) if following else [],
+        problems=round_phases.transition_problems(round_, following, rounds.security.now()) if following else [],
         **forms,
     )
 
@@ -151,7 +151,7 @@ def advance_phase(round_id: int):
     form = PhaseForm()
     if form.validate_on_submit():
         try:
-            rounds.advance_phase(g.user, round_, form.phase.data)
+            round_phases.advance_phase(g.user, round_, form.phase.data)
         except ServiceError as error:
             flash(str(error), "error")
         else:

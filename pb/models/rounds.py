@@ -69,7 +69,7 @@ class Round(db.Model):
     description_sv: Mapped[str | None] = mapped_column(sa.Text)
     description_en: Mapped[str | None] = mapped_column(sa.Text)
     kind: Mapped[RoundKind] = mapped_column(text_enum(RoundKind, "kind"), default=RoundKind.CITY)
-    #: The phase last entered (by hand or by date); :func:`pb.services.rounds.current_phase`
+    #: The phase last entered (by hand or by date); :func:`pb.services.round_phases.current_phase`
     #: also honours dates that have passed since.
     phase: Mapped[Phase] = mapped_column(text_enum(Phase, "phase"), default=Phase.PROPOSALS)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)

@@ -14,7 +14,7 @@ from pb.models import Project, Proposal, Role, Round
 from pb.proposals.forms import CATEGORY_LABELS
 from pb.services import ServiceError, screening
 from pb.services.proposals import proposal_of_round
-from pb.services.rounds import current_phase
+from pb.services.round_phases import current_phase
 
 bp = Blueprint("moderation", __name__)
 MODERATORS = (Role.MODERATOR, Role.ADMINISTRATOR)

@@ -10,7 +10,7 @@ from pb import security
 from pb.helsinki import helsinki_time
 from pb.models import Round
 from pb.results.explain import RULE_NAMES, chain_explanation
-from pb.services import results, rounds
+from pb.services import results, round_phases
 
 bp = Blueprint("public", __name__)
 
@@ -21,7 +21,7 @@ def index():
     voting has closed shows its results link even before the phases are next stored)."""
     all_rounds = db.session.scalars(sa.select(Round).order_by(Round.created_at.desc(), Round.id.desc())).all()
     now = security.now()
-    phases = {round_.id: rounds.current_phase(round_, now) for round_ in all_rounds}
+    phases = {round_.id: round_phases.current_phase(round_, now) for round_ in all_rounds}
     return render_template("public/index.html", rounds=all_rounds, phases=phases)
 
 
@@ -30,9 +30,9 @@ def show_round(round_id: int):
     """Show one round with its areas and their proposals."""
     round_ = db.session.get(Round, round_id) or abort(404)
     now = security.now()
-    rounds.sync_phase(round_, now)
+    round_phases.sync_phase(round_, now)
     return render_template(
-        "public/show_round.html", round=round_, phase=rounds.current_phase(round_, now), helsinki_time=helsinki_time, now=now,
+        "public/show_round.html", round=round_, phase=round_phases.current_phase(round_, now), helsinki_time=helsinki_time, now=now,
         publication=results.publication_of(round_), rule_name=RULE_NAMES.get(round_.rule),
         chain_text=chain_explanation(round_.tie_break),
     )

@@ -17,7 +17,7 @@ from pb import security
 from pb.extensions import db
 from pb.models import Phase, Role, RoleAssignment, Round, User
 from pb.services import proposals as proposal_service
-from pb.services import rounds, screening
+from pb.services import round_phases, rounds, screening
 from pb.services.accounts import hash_password
 
 DEMO_PASSWORD = "demo-password"
@@ -157,7 +157,7 @@ def _city_round(accounts: dict[Role, User]) -> Round:
              "area_id": areas[code].id, "cost": cost, "category": category},
         )
         made.append((code, proposal, decision))
-    rounds.advance_phase(admin, round_, Phase.SCREENING)
+    round_phases.advance_phase(admin, round_, Phase.SCREENING)
     first = {}
     for code, proposal, decision in made:
         first.setdefault(code, proposal)
@@ -188,8 +188,8 @@ def _youth_round(accounts: dict[Role, User]) -> Round:
     for area in areas.values():
         for title, cost in ideas:
             screening.create_project(moderator, round_, {"title_fi": title, "area_id": area.id, "cost": cost})
-    rounds.advance_phase(admin, round_, Phase.SCREENING)
-    rounds.advance_phase(admin, round_, Phase.VOTING)
+    round_phases.advance_phase(admin, round_, Phase.SCREENING)
+    round_phases.advance_phase(admin, round_, Phase.VOTING)
     return round_
 
 

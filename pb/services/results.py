@@ -35,7 +35,7 @@ from pb.models import (
 )
 from pb.services import ServiceError, clean_text
 from pb.services.audit_log import record
-from pb.services.rounds import TRANSITION_CHECKS, current_phase
+from pb.services.round_phases import TRANSITION_CHECKS, current_phase
 from voting import canonical_json
 
 TEXT_MAX = 200

@@ -16,13 +16,13 @@ from pb.extensions import db
 from pb.models import CATEGORIES, Phase, Project, Proposal, ProposalStatus, Round, User
 from pb.services import ServiceError, transaction
 from pb.services.audit_log import record, snapshot
+from pb.services.round_phases import require_phase
 from pb.services.rounds import (
     NAME_MAX,
     TEXT_MAX,
     _text,
     area_of_round,
     ensure_not_frozen,
-    require_phase,
     whole_number,
 )
 

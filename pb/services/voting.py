@@ -32,7 +32,8 @@ from pb.models import Area, Phase, Project, Round
 from pb.models.voting import Ballot, BallotChannel, BallotChoice, VoterRecord, VotingCode
 from pb.receipts import generate_receipt, receipt_hash
 from pb.services import ServiceError
-from pb.services.rounds import ballot_format, current_phase
+from pb.services.round_phases import current_phase
+from pb.services.rounds import ballot_format
 from voting.ballots import ballot_problems
 from voting.model import BallotFormat
 

@@ -150,13 +150,13 @@ def test_youth_round_created_over_http_gets_the_defaults(app, client):
 
 def test_unchanged_settings_can_be_saved_after_the_freeze(app, client):
     """Saving the edit form after the freeze with only the name changed succeeds; a frozen change is refused."""
-    from pb.services import rounds as round_service
+    from pb.services import round_phases
 
     admin_id = _admin(app, client)
     with app.app_context():
         round_ = make_round(phase=Phase.SCREENING)
         make_project(area=make_area(round=round_, budget=1000), cost=500)
-        round_service.advance_phase(db.session.get(User, admin_id), round_, Phase.VOTING)
+        round_phases.advance_phase(db.session.get(User, admin_id), round_, Phase.VOTING)
         round_id = round_.id
     page = client.get(f"/admin/rounds/{round_id}")
     assert page.status_code == 200

@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from pb.extensions import db
 from pb.models import AuditLog, Phase, ProposalStatus, Role, Round, RoundKind, User
-from pb.services import rounds
+from pb.services import round_phases, rounds
 from pb.services.demo import DEMO_ACCOUNTS
 
 
@@ -29,5 +29,5 @@ def test_demo_all_phases(app, runner):
         logged = db.session.scalars(sa.select(AuditLog.action).where(AuditLog.actor_id == moderator.id)).all()
         assert {"proposal.accept", "proposal.reject", "proposal.merge", "project.create"} <= set(logged)
         admin = db.session.scalar(sa.select(User).where(User.email == DEMO_ACCOUNTS[Role.ADMINISTRATOR]))
-        rounds.advance_phase(admin, city, Phase.VOTING)
+        round_phases.advance_phase(admin, city, Phase.VOTING)
         assert city.config_digest

@@ -15,6 +15,7 @@ from pb.models import PHASE_ORDER, BallotChannel, Phase, Role
 from pb.services import ServiceError
 from pb.services import proposals as proposal_services
 from pb.services import results as results_services
+from pb.services import round_phases
 from pb.services import rounds as round_services
 from pb.services import screening
 from pb.services.voting import account_reference, cast_ballot
@@ -79,7 +80,7 @@ def make_machine(clock):
                 target = PHASE_ORDER[self.phase.index + 1]
                 allowed = (target is not Phase.VOTING or self.projects > 0) and (
                     target is not Phase.FOLLOW_UP or self.published)
-            if self.attempt(allowed, round_services.advance_phase, self.admin, self.round, target) is not None:
+            if self.attempt(allowed, round_phases.advance_phase, self.admin, self.round, target) is not None:
                 self.phase = target
                 if target is Phase.VOTING:
                     self.frozen = (self.round.config_digest, self.round.frozen_config_json)

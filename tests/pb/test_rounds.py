@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from pb.extensions import db
 from pb.models import AuditLog, BallotKind, Phase, Role, Round, RoundKind
-from pb.services import ServiceError, rounds, screening
+from pb.services import ServiceError, round_phases, rounds, screening
 from tests.pb.factories import make_area, make_project, make_proposal, make_round, make_user
 
 UTC = timezone.utc
@@ -103,7 +103,7 @@ def test_voting_cannot_open_without_projects(app, admin):
         round_ = make_round(phase=Phase.SCREENING)
         make_area(round=round_)
         with pytest.raises(ServiceError):
-            rounds.advance_phase(admin, round_, Phase.VOTING)
+            round_phases.advance_phase(admin, round_, Phase.VOTING)
         assert db.session.get(Round, round_.id).phase is Phase.SCREENING
 
 
@@ -112,10 +112,10 @@ def test_phases_move_forward_one_at_a_time(app, admin):
     with app.app_context():
         round_ = make_round()
         with pytest.raises(ServiceError):
-            rounds.advance_phase(admin, round_, Phase.VOTING)
-        rounds.advance_phase(admin, round_, Phase.SCREENING)
+            round_phases.advance_phase(admin, round_, Phase.VOTING)
+        round_phases.advance_phase(admin, round_, Phase.SCREENING)
         with pytest.raises(ServiceError):
-            rounds.advance_phase(admin, round_, Phase.PROPOSALS)
+            round_phases.advance_phase(admin, round_, Phase.PROPOSALS)
         assert round_.phase is Phase.SCREENING
 
 
@@ -124,7 +124,7 @@ def test_opening_voting_freezes_and_records_the_digest(app, admin):
     with app.app_context():
         round_ = _ready_round()
         expected = rounds.config_digest(rounds.frozen_config(round_))
-        rounds.advance_phase(admin, round_, Phase.VOTING)
+        round_phases.advance_phase(admin, round_, Phase.VOTING)
         assert round_.frozen_at is not None and round_.config_digest == expected
         import hashlib
 
@@ -155,7 +155,7 @@ def test_frozen_config_changes_with_every_frozen_setting(app, admin):
 
 def _frozen_round(admin):
     round_ = _ready_round()
-    rounds.advance_phase(admin, round_, Phase.VOTING)
+    round_phases.advance_phase(admin, round_, Phase.VOTING)
     return round_
 
 
@@ -208,19 +208,19 @@ def test_closing_dates_move_the_phase_without_a_write(app, clock):
     """Once proposals close by date the round is in screening, and once voting closes in results."""
     with app.app_context():
         round_ = make_round(proposals_close_at=clock.now + timedelta(days=1))
-        assert rounds.current_phase(round_, clock.now) is Phase.PROPOSALS
-        assert rounds.current_phase(round_, clock.now + timedelta(days=1)) is Phase.SCREENING
+        assert round_phases.current_phase(round_, clock.now) is Phase.PROPOSALS
+        assert round_phases.current_phase(round_, clock.now + timedelta(days=1)) is Phase.SCREENING
         voting = make_round(phase=Phase.VOTING, voting_closes_at=clock.now + timedelta(hours=1))
-        assert rounds.current_phase(voting, clock.now + timedelta(minutes=59)) is Phase.VOTING
-        assert rounds.current_phase(voting, clock.now + timedelta(hours=1)) is Phase.RESULTS
+        assert round_phases.current_phase(voting, clock.now + timedelta(minutes=59)) is Phase.VOTING
+        assert round_phases.current_phase(voting, clock.now + timedelta(hours=1)) is Phase.RESULTS
 
 
 def test_voting_opens_by_date_with_the_freeze(app, clock):
     """sync_phase opens voting when its date passes, freezing the rules, logged as the system."""
     with app.app_context():
         round_ = _ready_round(voting_opens_at=clock.now + timedelta(hours=2))
-        assert rounds.sync_phase(round_, clock.now) == [] and round_.phase is Phase.SCREENING
-        assert rounds.sync_phase(round_, clock.now + timedelta(hours=2)) == []
+        assert round_phases.sync_phase(round_, clock.now) == [] and round_.phase is Phase.SCREENING
+        assert round_phases.sync_phase(round_, clock.now + timedelta(hours=2)) == []
         assert round_.phase is Phase.VOTING and round_.config_digest
         entry = db.session.scalars(sa.select(AuditLog)).one()
         assert entry.actor_id is None and entry.action == "round.phase.by-date"
@@ -231,7 +231,7 @@ def test_voting_does_not_open_by_date_without_projects(app, clock):
     with app.app_context():
         round_ = make_round(phase=Phase.SCREENING, voting_opens_at=clock.now)
         make_area(round=round_)
-        problems = rounds.sync_phase(round_, clock.now)
+        problems = round_phases.sync_phase(round_, clock.now)
         assert problems and round_.phase is Phase.SCREENING and round_.frozen_at is None
 
 
@@ -299,7 +299,7 @@ def test_a_concurrent_phase_change_wins_and_nothing_is_written_twice(app, admin,
     with app.app_context():
         round_ = _ready_round()
         round_id = round_.id
-        checks = rounds.transition_problems
+        checks = round_phases.transition_problems
 
         def concurrent_open(round_arg, to, now):
             problems = checks(round_arg, to, now)
@@ -309,9 +309,9 @@ def test_a_concurrent_phase_change_wins_and_nothing_is_written_twice(app, admin,
                 )
             return problems
 
-        monkeypatch.setattr(rounds, "transition_problems", concurrent_open)
+        monkeypatch.setattr(round_phases, "transition_problems", concurrent_open)
         with pytest.raises(ServiceError):
-            rounds.advance_phase(admin, round_, Phase.VOTING)
+            round_phases.advance_phase(admin, round_, Phase.VOTING)
         db.session.rollback()
         fresh = db.session.get(Round, round_id)
         assert fresh.phase is Phase.VOTING and fresh.config_digest == "other"
@@ -344,7 +344,7 @@ def test_services_the_staff_routes_call_are_transactions():
     from pb.services import proposals
 
     services = (rounds.create_round, rounds.update_round, rounds.add_area, rounds.update_area,
-                rounds.delete_area, rounds.advance_phase, proposals.submit_proposal,
+                rounds.delete_area, round_phases.advance_phase, proposals.submit_proposal,
                 proposals.update_proposal, screening.screen_proposal, screening.set_official_cost,
                 screening.merge_proposal, screening.create_project, screening.project_from_proposal,
                 screening.update_project, screening.delete_project)

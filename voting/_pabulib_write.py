@@ -67,6 +67,21 @@ def _columns(given: tuple[str, ...], required: tuple[str, ...], wanted: list[str
     return cols
 
 
+def _section(title: str, cols: list[str], items, known) -> list[str]:
+    """A section's lines: its title, its header and a row per item. ``known(item, column)``
+    gives the cell of a column the item's own fields hold (column names in lower case), None
+    for a column kept in ``item.extra``."""
+    lower = [c.lower() for c in cols]
+    lines = [title, _row(cols)]
+    for item in items:
+        cells = []
+        for col, low in zip(cols, lower):
+            cell = known(item, low)
+            cells.append(item.extra.get(col, "") if cell is None else cell)
+        lines.append(_row(cells))
+    return lines
+
+
 def write_pb(election: Election) -> str:
     """The ``.pb`` text of an election: LF endings, no BOM, exact decimals, CSV quoting.
 
@@ -106,43 +121,36 @@ def write_pb(election: Election) -> str:
         pcols.append("district")
         plower.append("district")
         area_col = "district"
-    out.append("PROJECTS")
-    out.append(_row(pcols))
-    for p in projects:
-        cells = []
-        for col, low in zip(pcols, plower):
-            if low == "project_id":
-                cells.append(p.id)
-            elif low == "cost":
-                cells.append(format_amount(p.cost))
-            elif low == "name":
-                cells.append(p.name)
-            elif low == "category":
-                cells.append(",".join(p.categories))
-            elif low == area_col:
-                cells.append(p.area)
-            else:
-                cells.append(p.extra.get(col, ""))
-        out.append(_row(cells))
+
+    def project_cell(p, low: str) -> str | None:
+        if low == "project_id":
+            return p.id
+        if low == "cost":
+            return format_amount(p.cost)
+        if low == "name":
+            return p.name
+        if low == "category":
+            return ",".join(p.categories)
+        if low == area_col:
+            return p.area
+        return None
+
+    out += _section("PROJECTS", pcols, projects, project_cell)
 
     ballots = election.ballots
     wanted = ["points"] if any(b.points is not None for b in ballots) else []
     vcols = _columns(election.voter_columns, ("voter_id", "vote"), wanted, (b.extra for b in ballots))
-    vlower = [c.lower() for c in vcols]
-    out.append("VOTES")
-    out.append(_row(vcols))
-    for b in ballots:
-        cells = []
-        for col, low in zip(vcols, vlower):
-            if low == "voter_id":
-                cells.append(b.voter_id)
-            elif low == "vote":
-                cells.append(",".join(b.projects))
-            elif low == "points" and b.points is not None:
-                cells.append(",".join(format_amount(x) for x in b.points))
-            else:
-                cells.append(b.extra.get(col, ""))
-        out.append(_row(cells))
+
+    def vote_cell(b, low: str) -> str | None:
+        if low == "voter_id":
+            return b.voter_id
+        if low == "vote":
+            return ",".join(b.projects)
+        if low == "points" and b.points is not None:
+            return ",".join(format_amount(x) for x in b.points)
+        return None
+
+    out += _section("VOTES", vcols, ballots, vote_cell)
     return "\n".join(out) + "\n"
 
 

@@ -230,10 +230,17 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             ev[6] = (Ratio(N.numerator, N.denominator * ev[2] * (L if cardinality else k_cost)), N)
         return ev[6]
 
+    # The evaluations made since the last payment: a project taken from the heap again
+    # before anybody pays (about 1 evaluation in 10) gets the same result, so it is kept.
+    fresh: dict[int, list] = {}
+
     def evaluated(k: int):
-        ev = evaluate(k)
-        if ev is not None:
-            ev.append(cost_l[k])
+        ev = fresh.get(k)
+        if ev is None:
+            ev = evaluate(k)
+            if ev is not None:
+                ev.append(cost_l[k])
+                fresh[k] = ev
         return ev
 
     selected: list[int] = []
@@ -296,6 +303,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         W, cl, poor = ev[2], ev[3], ev[5]
         if N == 0:
             continue  # a free project: nobody pays
+        fresh.clear()
         x = N / W
         wider = x.denominator // gcd(money_den[0], x.denominator)
         if wider > 1:

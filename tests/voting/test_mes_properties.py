@@ -140,22 +140,22 @@ def test_add1_equals_the_plus_one_loop(election, chain_text, cardinality):
         assert (out.selected, out.details["per_voter_budget"]) == expected
 
 
-@settings(max_examples=40)
-@given(small, st.booleans(), st.booleans())
-def test_add1_without_parametric_runs_equals_the_plus_one_loop(election, cardinality, share):
+@settings(max_examples=60)
+@given(small, st.booleans(), st.booleans(), st.booleans())
+def test_add1_without_parametric_runs_equals_the_plus_one_loop(election, cardinality, share,
+                                                                decide_early):
     """The add1 paths large elections take (only fast runs, sharing work across budgets or
-    not, no parametric runs) also give exactly the outcome of the plain +1 loop."""
+    not, no parametric runs, runs stopped once their cost against B is certain from the
+    first run on or not) also give exactly the outcome of the plain +1 loop."""
     if not election.ballots:
         return
     chain = TieChain.parse("cost,votes,id")
-    saved = mes_module.PARAMETRIC_MAX_VOTERS, mes_module.SHARE_MAX_MEAN_LENGTH
-    mes_module.PARAMETRIC_MAX_VOTERS = -1
-    mes_module.SHARE_MAX_MEAN_LENGTH = 10**9 if share else -1
-    try:
+    patches = {"PARAMETRIC_MAX_VOTERS": -1, "SHARE_MAX_MEAN_LENGTH": 10**9 if share else -1}
+    if decide_early:
+        patches["DECIDE_WITHIN_AFTER"] = 0
+    with mock.patch.multiple(mes_module, **patches):
         out = mes(election, tie_break=chain, completion="add1",
                   utility="cardinality" if cardinality else "cost")
-    finally:
-        mes_module.PARAMETRIC_MAX_VOTERS, mes_module.SHARE_MAX_MEAN_LENGTH = saved
     expected = reference_add1(election, chain, cardinality)
     if expected[1] is None:
         assert sorted(out.selected) == expected[0]
@@ -341,6 +341,23 @@ def test_fast_engine_exact_fallbacks_agree_on_random_instances():
         for v, run in zip((u, u + 1, u + 3), together):
             at_v = core.run(prep, v, cardinality=cardinality)
             assert (run.selected, run.ties) == (at_v.selected, at_v.ties)
+
+
+def test_runs_stop_once_their_cost_against_a_limit_is_decided():
+    """On 1,500 seeded random instances and limits, a run told to decide whether it costs
+    more than a limit takes a prefix of the full run's steps, answers exactly as the full run
+    does, and is complete (all of the full run's steps) whenever it says so."""
+    rng = random.Random(20261129)
+    for prep, cardinality, u, q in _random_instances(rng, 1500):
+        full = fast.run_fast(prep, u, q, cardinality=cardinality)
+        full_cost = sum(prep.cost_l[k] for k in full.selected)
+        over = rng.randint(0, sum(prep.cost_l))
+        part = fast.run_fast(prep, u, q, cardinality=cardinality, decide_over=over)
+        cost = sum(prep.cost_l[k] for k in part.selected)
+        assert part.selected == full.selected[:len(part.selected)]
+        assert (cost > over) == (full_cost > over)
+        if part.complete:
+            assert (part.selected, part.ties) == (full.selected, full.ties)
 
 
 @pytest.mark.parametrize("bits", [0, 64])

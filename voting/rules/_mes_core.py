@@ -94,12 +94,14 @@ def prepare(ballot_sets: Sequence[Sequence[str]] | None, cands: list[str], costs
 
 @dataclass(slots=True)
 class RunResult:
-    """One MES run: the candidates chosen (indices, in order), the ties met, and for a
-    parametric run the last integer budget ``u_hi`` with the same run (``None``: unbounded)."""
+    """One MES run: the candidates chosen (indices, in order), the ties met, for a parametric
+    run the last integer budget ``u_hi`` with the same run (``None``: unbounded), and whether
+    the run went to its end (``complete``; see ``_mes_fast.run_fast``'s ``decide_over``)."""
 
     selected: list[int]
     ties: list[tuple[int, list[int]]] = field(default_factory=list)  # (step, tied indices)
     u_hi: int | None = None
+    complete: bool = True
 
 
 class _Region:

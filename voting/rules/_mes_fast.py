@@ -35,7 +35,8 @@ ZERO_RHO = Ratio(0, 1)
 
 
 def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
-             shared: Shared | None = None, stop_above: int | None = None) -> RunResult:
+             shared: Shared | None = None, decide_over: int | None = None,
+             decide_within: bool = True) -> RunResult:
     """The same run as ``run(..., track=False)``, tuned for large elections.
 
     Exact values need ever larger integers (the common denominator of the payments grows at
@@ -47,9 +48,11 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     spent everything are dropped from a project's supporter list once they make up a third
     of it.
 
-    With *stop_above* (an amount in units of ``1/L``), the run stops as soon as the projects
-    it has funded cost more than that: the result then holds only the steps taken so far (the
-    add1 loop only needs to know that the outcome costs too much).
+    With *decide_over* (an amount in units of ``1/L``), the run stops as soon as it is certain
+    whether its outcome costs more than that, which is all the add1 loop needs to know of most
+    runs: once the projects funded so far cost more, or (unless *decide_within* is False) once
+    they and every candidate not yet found unaffordable cost no more (later steps fund only
+    such candidates). The result then holds the steps taken so far, with ``complete`` False.
 
     With *shared* (a ``Shared`` for the same election and utility), runs at different budgets
     share their work: see ``Shared``.
@@ -247,10 +250,13 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     ties: list[tuple[int, list[int]]] = []
     step = 0
     spent_l = 0
+    left_l = sum(cost_l)  # the cost of the candidates neither funded nor found unaffordable
+    complete = True
     while heap:
         _, rk, k, _ = heappop(heap)
         ev = evaluated(k)
         if ev is None:
+            left_l -= cost_l[k]
             continue
         lo, hi = ev[0], ev[1]
         tied = [k]
@@ -282,6 +288,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                     continue
                 ev2 = evaluated(entry[2])
                 if ev2 is None:
+                    left_l -= cost_l[entry[2]]
                     continue
                 if ev2[0] <= val <= ev2[1]:
                     val2 = exact_of(ev2)[0]
@@ -295,10 +302,12 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         if len(tied) > 1:
             ties.append((step, tied))
         selected.append(k)
-        if stop_above is not None:
-            spent_l += cost_l[k]
-            if spent_l > stop_above:
-                break
+        spent_l += cost_l[k]
+        left_l -= cost_l[k]
+        if decide_over is not None and (spent_l > decide_over
+                                        or decide_within and spent_l + left_l <= decide_over):
+            complete = not heap
+            break
         _, N = exact_of(ev)
         W, cl, poor = ev[2], ev[3], ev[5]
         if N == 0:
@@ -346,7 +355,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                     approx[nc] = approx[c] - x_up
     if shared is not None:
         shared.end()
-    return RunResult(selected, ties, None)
+    return RunResult(selected, ties, None, complete)
 
 
 def _fixed_bits(u: int, q: int, L: int, n: int) -> int:

@@ -124,15 +124,17 @@ def test_plain_mes_equals_the_reference_with_decimal_costs(election, cardinality
         assert out.selected == reference_mes(election, share, chain, cardinality)[0]
 
 
-@settings(max_examples=60)
-@given(small, st.sampled_from(CHAINS), st.booleans())
-def test_add1_equals_the_plus_one_loop(election, chain_text, cardinality):
-    """add1 (which jumps over ranges of b) gives exactly the outcome of the plain +1 loop."""
+@settings(max_examples=80)
+@given(small, st.sampled_from(CHAINS), st.booleans(), st.sampled_from([0, 1, 16]))
+def test_add1_equals_the_plus_one_loop(election, chain_text, cardinality, plain_first):
+    """add1 (which jumps over ranges of b with parametric runs, tried after 0, 1 or 16 plain
+    runs) gives exactly the outcome of the plain +1 loop."""
     if not election.ballots:
         return
     chain = TieChain.parse(chain_text)
-    out = mes(election, tie_break=chain, completion="add1",
-              utility="cardinality" if cardinality else "cost")
+    with mock.patch.object(mes_module, "PLAIN_FIRST", plain_first):
+        out = mes(election, tie_break=chain, completion="add1",
+                  utility="cardinality" if cardinality else "cost")
     expected = reference_add1(election, chain, cardinality)
     if expected[1] is None:
         assert sorted(out.selected) == expected[0] and out.details["per_voter_budget"] is None

@@ -71,6 +71,11 @@ VOTE_TYPES = (VoteType.APPROVAL, VoteType.CHOOSE_1)
 #: add1 tries parametric runs (which may certify a range of budgets at once) only up to this
 #: many voters.
 PARAMETRIC_MAX_VOTERS = 20_000
+#: add1 starts with this many plain runs before it tries a parametric one, and waits this
+#: many again after the first one that certifies no more than its own budget: a parametric
+#: run costs 1.4-2.4x a plain one (Assen, Amsterdam 166, Świecie, Wieliczka, Amsterdam 309),
+#: so it pays only where it certifies wide ranges of b.
+PLAIN_FIRST = 16
 #: add1 runs share work across budgets when ballots approve at most this many fundable
 #: projects on average.
 SHARE_MAX_MEAN_LENGTH = 6
@@ -213,8 +218,8 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     # every large election seen), fall back to plain runs and try a parametric one now and
     # then; above PARAMETRIC_MAX_VOTERS, never (a parametric run there costs many plain ones).
     parametric = prep.n_active <= PARAMETRIC_MAX_VOTERS
-    plain_left = 0
-    plain_burst = 1
+    plain_left = PLAIN_FIRST
+    plain_burst = PLAIN_FIRST
     # Sharing work across budgets pays when ballots are short (Warsaw 2026, at most 5 choices:
     # 13.6 s -> 9.3 s); with long ballots its finer classes cost more than it saves (Mokotów
     # 2023, up to 15 choices: 25.7 s -> 29.9 s). Either way the outcome is the same.

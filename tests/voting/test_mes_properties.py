@@ -152,7 +152,8 @@ def test_add1_without_parametric_runs_equals_the_plus_one_loop(election, cardina
     if not election.ballots:
         return
     chain = TieChain.parse("cost,votes,id")
-    patches = {"PARAMETRIC_MAX_VOTERS": -1, "SHARE_MAX_MEAN_LENGTH": 10**9 if share else -1}
+    patches = {"PARAMETRIC_MAX_VOTERS": -1, "SHARE_MAX_MEAN_LENGTH": 10**9 if share else -1,
+               "SHARE_MAX_VOTERS": 10**9 if share else -1}
     if decide_early:
         patches["DECIDE_WITHIN_AFTER"] = 0
     with mock.patch.multiple(mes_module, **patches):

@@ -219,14 +219,16 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     over = floor(Fraction(budget) * prep.L)
     # A parametric run costs more than a plain one but may certify a whole range of b.
     # Where ranges are one wide (the order of selection changes with almost every b, as in
-    # every large election seen), fall back to plain runs and try a parametric one now and
-    # then; above PARAMETRIC_MAX_VOTERS, never (a parametric run there costs many plain ones).
+    # every large election seen), plain runs do better: start with PLAIN_FIRST of them and
+    # try a parametric one now and then, ever more rarely while they certify one budget
+    # only; above PARAMETRIC_MAX_VOTERS, never (a parametric run there costs many plain ones).
     parametric = prep.n_active <= PARAMETRIC_MAX_VOTERS
     plain_left = PLAIN_FIRST
     plain_burst = PLAIN_FIRST
     # Sharing work across budgets pays when ballots are short (Warsaw 2026, at most 5 choices:
-    # 13.6 s -> 9.3 s); with long ballots its finer classes cost more than it saves (Mokotów
-    # 2023, up to 15 choices: 25.7 s -> 29.9 s). Either way the outcome is the same.
+    # 13.6 s -> 9.3 s) or voters few (SHARE_MAX_VOTERS); with long ballots its finer classes
+    # cost more than it saves (Mokotów 2023, up to 15 choices: 25.7 s -> 29.9 s). Either way
+    # the outcome is the same.
     approvals = sum(len(s) for s in prep.sup)
     share = approvals <= SHARE_MAX_MEAN_LENGTH * n or n <= SHARE_MAX_VOTERS
     shared = Shared(prep) if share else None

@@ -53,26 +53,15 @@ class Prepared:
 
 
 def supporters(ballot_sets: Iterable[Sequence[str]], pids: Iterable[str]) -> dict[str, list[int]]:
-    """For each project id, the indices of the ballots that list it (in ballot order)."""
+    """For each project id, the indices of the ballots that list it (in ballot order). A ballot
+    listing a project not in *pids* raises KeyError: ``mes`` passes the lists that
+    ``counting.approvers`` built (and checked) instead, so only direct callers come here."""
     lists: dict[str, list[int]] = {pid: [] for pid in pids}
     add = {pid: lst.append for pid, lst in lists.items()}
-    i = -1
-    try:
-        for i, ballot in enumerate(ballot_sets):
-            for pid in ballot:
-                add[pid](i)
-    except KeyError as exc:
-        raise UnknownProject(i, exc.args[0]) from None
+    for i, ballot in enumerate(ballot_sets):
+        for pid in ballot:
+            add[pid](i)
     return lists
-
-
-class UnknownProject(LookupError):
-    """Ballot number ``index`` (0-based) lists ``project``, which the election does not have."""
-
-    def __init__(self, index: int, project: str):
-        super().__init__(index, project)
-        self.index = index
-        self.project = project
 
 
 def prepare(ballot_sets: Sequence[Sequence[str]] | None, cands: list[str], costs: dict[str, Amount],

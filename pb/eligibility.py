@@ -8,8 +8,8 @@ adapter derives the birth date and drops the code before building them.
 
 Reasons are **codes** (:class:`Reason`), not sentences: this module stays pure (no Flask, no
 database) and testable, logs and tests can match on them, and the page translates them at
-render time with :func:`reason_message`, which fills in the rule's numbers and dates in the
-visitor's language. That one function imports Flask-Babel lazily.
+render time with :func:`pb.eligibility_text.reason_message`, which fills in the rule's
+numbers and dates in the visitor's language.
 
 Ages are whole years. ``AgeBasis.ON_DATE`` counts the age reached on the reference date
 (usually the last day of voting); ``AgeBasis.IN_YEAR`` is Helsinki's "turns N in the voting
@@ -47,8 +47,6 @@ __all__ = [
     "Reason",
     "age_on",
     "check_eligibility",
-    "reason_message",
-    "rule_summary",
 ]
 
 #: Espoo's municipality code in the population register.
@@ -86,7 +84,7 @@ class LeapDay(StrEnum):
 
 
 class Reason(StrEnum):
-    """Why a voter is not eligible; :func:`reason_message` translates each."""
+    """Why a voter is not eligible; :func:`pb.eligibility_text.reason_message` translates each."""
 
     CHANNEL_NOT_ALLOWED = "channel-not-allowed"
     BIRTH_DATE_MISSING = "birth-date-missing"
@@ -388,95 +386,3 @@ def check_eligibility(rule: EligibilityRule | Sequence[EligibilityRule], claims:
             return decision
         reasons += [r for r in decision.reasons if r not in reasons]
     return Decision(False, tuple(reasons))
-
-
-def reason_message(reason: Reason, rule: EligibilityRule) -> str:
-    """The reason as a sentence in the active language, with the rule's limits filled in.
-
-    Needs a Flask app with Flask-Babel (imported here, not at module level, to keep the
-    rest of this module pure).
-    """
-    from flask_babel import format_date
-    from flask_babel import gettext as _
-
-    ref = format_date(rule.reference_date, "long") if rule.reference_date else ""
-    year = rule.reference_date.year if rule.reference_date else 0
-    low, high = rule.min_age, rule.max_age
-    in_year = rule.age_basis is AgeBasis.IN_YEAR
-    if reason is Reason.CHANNEL_NOT_ALLOWED:
-        return _("This round does not accept this way of voting.")
-    if reason is Reason.BIRTH_DATE_MISSING:
-        return _("Your date of birth is needed to check the age limit.")
-    if reason is Reason.BIRTH_DATE_NEEDED:
-        return _("Your year of birth is not enough to check the age limit: please identify yourself.")
-    if reason is Reason.TOO_YOUNG:
-        if in_year:
-            return _("Voters must turn at least %(age)d during %(year)d.", age=low, year=year)
-        return _("Voters must be at least %(age)d years old on %(date)s.", age=low, date=ref)
-    if reason is Reason.TOO_OLD:
-        if in_year:
-            return _("Voters must turn at most %(age)d during %(year)d.", age=high, year=year)
-        return _("Voters must be at most %(age)d years old on %(date)s.", age=high, date=ref)
-    if reason is Reason.MUNICIPALITY_MISSING:
-        return _("Your home municipality could not be confirmed.")
-    if reason is Reason.WRONG_MUNICIPALITY:
-        return _("This round is only for residents of the municipality with code %(code)s.",
-                 code=rule.municipality or "")
-    if reason is Reason.AREA_MISSING:
-        return _("Your home area is needed for this round.")
-    if reason is Reason.WRONG_AREA:
-        return _("This round is for residents of certain areas only.")
-    if reason is Reason.SCHOOL_MISSING:
-        return _("Your school is needed for this round.")
-    if reason is Reason.WRONG_SCHOOL:
-        return _("This round is for pupils of certain schools only.")
-    if reason is Reason.GRADE_MISSING:
-        return _("Your grade is needed for this round.")
-    if reason is Reason.WRONG_GRADE:
-        return _("This round is for pupils in grades %(low)d–%(high)d.",
-                 low=rule.min_grade if rule.min_grade is not None else 0,
-                 high=rule.max_grade if rule.max_grade is not None else 13)
-    raise ValueError(f"unknown reason {reason!r}")
-
-
-def rule_summary(rule: EligibilityRule) -> list[str]:
-    """"Who can vote", one translated sentence per criterion, for the round's page.
-
-    A self-declared round says so plainly, as the round design requires.
-    """
-    from flask_babel import format_date
-    from flask_babel import gettext as _
-
-    lines: list[str] = []
-    ref = format_date(rule.reference_date, "long") if rule.reference_date else ""
-    year = rule.reference_date.year if rule.reference_date else 0
-    if rule.has_age_limit:
-        low = rule.min_age if rule.min_age is not None else 0
-        if rule.age_basis is AgeBasis.IN_YEAR:
-            if rule.max_age is None:
-                lines.append(_("Age: turning %(age)d or more during %(year)d.", age=low, year=year))
-            else:
-                lines.append(_("Age: turning %(low)d to %(high)d during %(year)d.",
-                               low=low, high=rule.max_age, year=year))
-        elif rule.max_age is None:
-            lines.append(_("Age: at least %(age)d years on %(date)s.", age=low, date=ref))
-        else:
-            lines.append(_("Age: %(low)d to %(high)d years on %(date)s.", low=low, high=rule.max_age, date=ref))
-    if rule.municipality is not None:
-        lines.append(_("Home municipality: code %(code)s.", code=rule.municipality))
-    if rule.areas:
-        lines.append(_("Home area: one of %(areas)s.", areas=", ".join(sorted(rule.areas))))
-    if rule.schools:
-        lines.append(_("School: one of %(schools)s.", schools=", ".join(sorted(rule.schools))))
-    if rule.has_grade_limit:
-        lines.append(_("Grade: %(low)d to %(high)d.",
-                       low=rule.min_grade if rule.min_grade is not None else 0,
-                       high=rule.max_grade if rule.max_grade is not None else 13))
-    if Channel.IDENTITY in rule.channels:
-        lines.append(_("You can vote after identifying yourself electronically."))
-    if Channel.CODE in rule.channels:
-        lines.append(_("You can vote with a voting code handed out at your school or a service point."))
-    if Channel.SELF_DECLARED in rule.channels:
-        lines.append(_("In this round eligibility is self-declared: the details in your profile "
-                       "are not verified."))
-    return lines

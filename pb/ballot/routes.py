@@ -15,7 +15,8 @@ from flask_babel import gettext as _
 
 from pb import identity
 from pb.ballot.forms import AccountVoteForm, BallotForm, CodeForm
-from pb.eligibility import Channel, Claims, reason_message
+from pb.eligibility import Channel, Claims
+from pb.eligibility_text import reason_message
 from pb.extensions import db
 from pb.models import Area, Phase, Round
 from pb.models.voting import BallotChannel

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from pb import identity
 from pb.auth import role_required
-from pb.eligibility import reason_message
+from pb.eligibility_text import reason_message
 from pb.extensions import db
 from pb.models import Phase, Role, Round
 from pb.paper.forms import CheckInForm, PaperEntryForm

@@ -7,10 +7,13 @@ from flask import Blueprint, abort, current_app, render_template
 
 from pb.extensions import db
 from pb import security
+from pb.eligibility_text import rule_summary
 from pb.helsinki import helsinki_time
+from pb.i18n import localized
 from pb.models import Round
 from pb.results.explain import RULE_NAMES, chain_explanation
 from pb.services import results, round_phases
+from pb.services import voting as voting_service
 
 bp = Blueprint("public", __name__)
 
@@ -34,8 +37,15 @@ def show_round(round_id: int):
     return render_template(
         "public/show_round.html", round=round_, phase=round_phases.current_phase(round_, now), helsinki_time=helsinki_time, now=now,
         publication=results.publication_of(round_), rule_name=RULE_NAMES.get(round_.rule),
-        chain_text=chain_explanation(round_.tie_break),
+        chain_text=chain_explanation(round_.tie_break), who_can_vote=who_can_vote(round_),
     )
+
+
+def who_can_vote(round_: Round) -> list[list[str]]:
+    """The round's eligibility in sentences: one list per alternative rule (a voter needs to
+    meet one), the areas named in the visitor's language."""
+    area_names = {area.code: localized(area, "name") for area in round_.areas}
+    return [rule_summary(rule, area_names) for rule in voting_service.eligibility_rules(round_)]
 
 
 @bp.route("/accessibility")

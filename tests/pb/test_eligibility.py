@@ -24,9 +24,8 @@ from pb.eligibility import (
     Reason,
     age_on,
     check_eligibility,
-    reason_message,
-    rule_summary,
 )
+from pb.eligibility_text import reason_message, rule_summary
 
 births = st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 12, 31))
 refs = st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31))
@@ -361,3 +360,23 @@ def test_docstring_examples_run_as_written(module):
     """The module's doctest examples pass (pb/ is not in pytest's doctest paths)."""
     result = doctest.testmod(importlib.import_module(module))
     assert result.attempted > 0 and result.failed == 0
+
+
+@pytest.mark.parametrize("lang, espoo, unknown", [
+    ("en", "Home municipality: Espoo (code 049).", "Home municipality: code 999."),
+    ("fi", "Kotikunta: Espoo (koodi 049).", "Kotikunta: koodi 999."),
+    ("sv", "Hemkommun: Esbo (kod 049).", "Hemkommun: kod 999."),
+])
+def test_summary_names_capital_region_municipalities_and_areas_in_the_visitors_language(lang, espoo, unknown):
+    """A capital-region municipality is named (Swedish name in Swedish) with its code, any
+    other by its code alone; areas are named by the names given, unknown codes stay codes."""
+    from pb import create_app
+
+    app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        known = rule_summary(EligibilityRule(municipality="049", areas={"z-area", "a-area"}),
+                             {"z-area": "Alue Z", "a-area": "Alue A"})
+        other = rule_summary(EligibilityRule(municipality="999", areas={"ghost"}), {"a-area": "Alue A"})
+    assert espoo in known and unknown in other
+    assert any("Alue A, Alue Z." in line for line in known)
+    assert any(line.endswith("ghost.") for line in other)

@@ -176,3 +176,32 @@ def test_demo_on_an_unmigrated_database_asks_for_the_migration(tmp_path):
     app = create_app("testing", {"SQLALCHEMY_DATABASE_URI": f"sqlite:///{tmp_path / 'empty.sqlite3'}"})
     result = app.test_cli_runner().invoke(args=["pb", "demo"])
     assert result.exit_code != 0 and "flask db upgrade" in result.output
+
+
+def test_round_page_says_who_can_vote_for_each_alternative_rule(app, client):
+    """The round page lists who can vote: one list for a single rule; for alternative rules,
+    one list each under a sentence saying one of them is enough; area codes shown by name."""
+    import json
+
+    from tests.pb.factories import make_voting_round
+
+    youth = [{"channels": ["code"], "min_grade": 7, "max_grade": 9},
+             {"channels": ["identity"], "min_age": 13, "max_age": 16, "age_basis": "in-year",
+              "reference_date": "2026-12-31", "areas": ["suur-tapiola"]}]
+    with app.app_context():
+        single = make_voting_round(eligibility={"channels": ["identity"], "municipality": "049"}).id
+        alternatives = make_voting_round(eligibility=youth).id
+        declared = make_voting_round(is_self_declared=True, eligibility={"channels": ["identity"]}).id
+        assert json.loads(db.session.get(Round, alternatives).eligibility) == youth
+    page = client.get(f"/rounds/{single}").get_data(as_text=True)
+    assert "Who can vote" in page and "Home municipality: Espoo (code 049)." in page
+    assert "meet every condition of one of these" not in page
+    page = client.get(f"/rounds/{alternatives}").get_data(as_text=True)
+    assert "meet every condition of one of these" in page
+    assert "Grade: 7 to 9." in page and "Age: turning 13 to 16 during 2026." in page
+    assert "Home area: one of Suur Tapiola." in page
+    assert page.index("Grade: 7 to 9.") < page.index("Age: turning 13 to 16")
+    page = client.get(f"/rounds/{declared}").get_data(as_text=True)
+    assert "eligibility is self-declared" in page
+    page = client.get(f"/rounds/{single}", headers={"Accept-Language": "sv"}).get_data(as_text=True)
+    assert "Vem kan rösta" in page and "Hemkommun: Esbo (kod 049)." in page

@@ -73,9 +73,15 @@ class AreaForm(FlaskForm):
     name_en = StringField(_l("Name (English)"), validators=[Optional(), Length(max=200), PlainText()])
     budget = IntegerField(_l("Budget (euros)"), validators=[DataRequired(), NumberRange(0, 10**12)])
     is_citywide = BooleanField(_l("Citywide pot"))
+    schools = TextAreaField(
+        _l("Schools in this area"), validators=[Optional(), Length(max=20000), PlainText(multiline=True)],
+        description=_l("Codes of the schools whose pupils vote in this area, as the school login gives "
+                       "them, separated by commas or on their own lines. Leave empty if pupils choose."),
+    )
 
     def values(self) -> dict:
-        return {name: self._fields[name].data for name in ("code", "name_fi", "name_sv", "name_en", "budget", "is_citywide")}
+        names = ("code", "name_fi", "name_sv", "name_en", "budget", "is_citywide", "schools")
+        return {name: self._fields[name].data for name in names}
 
 
 class PhaseForm(FlaskForm):

@@ -15,7 +15,7 @@ from pb.extensions import db
 from pb.helsinki import helsinki_time, to_helsinki
 from pb.labels import label
 from pb.models import PHASE_ORDER, Area, Phase, Role, Round
-from pb.services import ServiceError, audit_log, round_phases, rounds
+from pb.services import ServiceError, areas, audit_log, round_phases, rounds
 
 
 def _round(round_id: int) -> Round:
@@ -102,7 +102,7 @@ def add_area(round_id: int):
     if not form.validate_on_submit():
         return _edit_page(round_, area_form=form), 400
     try:
-        rounds.add_area(g.user, round_, form.values())
+        areas.add_area(g.user, round_, form.values())
     except ServiceError as error:
         flash(str(error), "error")
         return _edit_page(round_, area_form=form), 400
@@ -124,10 +124,10 @@ def update_area(round_id: int, area_id: int):
             from flask_wtf.csrf import validate_csrf
 
             validate_csrf(request.form.get(f"area{area.id}-csrf_token") or request.form.get("csrf_token"))
-            rounds.delete_area(g.user, area)
+            areas.delete_area(g.user, area)
             flash(_("Area removed."), "success")
         elif form.validate_on_submit():
-            rounds.update_area(g.user, area, form.values())
+            areas.update_area(g.user, area, form.values())
             flash(_("Area saved."), "success")
         else:
             flash(_("Check the area's fields: %(errors)s", errors="; ".join(

@@ -189,6 +189,9 @@ class Area(db.Model):
     budget: Mapped[int] = mapped_column(sa.BigInteger)
     #: The citywide pot every voter may vote in besides their own area (at most one per round).
     is_citywide: Mapped[bool] = mapped_column(default=False, server_default=sa.false())
+    #: JSON list of the school codes (as a school login attests them) whose pupils vote in
+    #: this area, sorted; None for none. A school is in at most one area of a round.
+    schools: Mapped[str | None] = mapped_column(sa.Text)
 
     round: Mapped[Round] = relationship(back_populates="areas")
     proposals: Mapped[list["Proposal"]] = relationship(  # noqa: F821
@@ -197,3 +200,8 @@ class Area(db.Model):
     projects: Mapped[list["Project"]] = relationship(  # noqa: F821
         back_populates="area", order_by="(Project.position, Project.id)", overlaps="projects,round"
     )
+
+    @property
+    def school_codes(self) -> list[str]:
+        """The codes of the schools whose pupils vote in this area (sorted)."""
+        return json.loads(self.schools) if self.schools else []

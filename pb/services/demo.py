@@ -17,6 +17,7 @@ from pb import security
 from pb.extensions import db
 from pb.models import Phase, Role, RoleAssignment, Round, User
 from pb.services import proposals as proposal_service
+from pb.services import areas as area_service
 from pb.services import round_phases, rounds, screening
 from pb.services.accounts import hash_password
 
@@ -119,7 +120,7 @@ def _accounts() -> dict[Role, User]:
 def _areas(admin: User, round_: Round, budgets: dict[str, int]) -> dict:
     areas = {}
     for code, name_fi, name_sv in ESPOO_AREAS:
-        areas[code] = rounds.add_area(
+        areas[code] = area_service.add_area(
             admin, round_, {"code": code, "name_fi": name_fi, "name_sv": name_sv, "name_en": name_fi, "budget": budgets[code]}
         )
     return areas
@@ -183,6 +184,9 @@ def _youth_round(accounts: dict[Role, User]) -> Round:
          "voting_closes_at": now + timedelta(days=14)},
     )
     areas = _areas(admin, round_, {code: 10_000 for code, _, _ in ESPOO_AREAS})
+    # the test identity provider's pupils vote in the area of their school
+    for code, school in (("suur-leppavaara", "espoo-test-school-1"), ("suur-matinkyla", "espoo-test-school-2")):
+        area_service.update_area(admin, areas[code], {"schools": school})
     ideas = [("Biljardipöytä nuorisotilaan", 2_500), ("Pelikonsoli ja pelit", 1_500),
              ("Kuntosalilaitteet", 6_000), ("Retki Nuuksioon", 3_000), ("Graffitiseinä", 4_000)]
     for area in areas.values():

@@ -20,7 +20,8 @@ from pb.extensions import db
 from pb.models import CATEGORIES, Phase, Proposal, ProposalStatus, Round, User
 from pb.services import ServiceError, transaction
 from pb.services.round_phases import require_phase
-from pb.services.rounds import NAME_MAX, TEXT_MAX, _text, area_of_round, whole_number
+from pb.services.areas import area_of_round
+from pb.services.rounds import NAME_MAX, TEXT_MAX, _text, whole_number
 
 LANGS = ("fi", "sv", "en")
 PROPOSAL_FIELDS = (

@@ -33,7 +33,6 @@ NAME_MAX = 200
 TEXT_MAX = 5000
 #: Whole euros: a budget or cost above this is a typing error, not a plan.
 AMOUNT_MAX = 10**12
-AREA_CODE = re.compile(r"[a-z0-9][a-z0-9-]{0,39}")
 
 #: Round settings frozen when voting opens (with areas, budgets and projects).
 FROZEN_ROUND_FIELDS = (
@@ -53,7 +52,6 @@ TEXT_FIELDS = ("name_fi", "name_sv", "name_en", "description_fi", "description_s
 DATE_FIELDS = ("proposals_open_at", "proposals_close_at", "voting_opens_at", "voting_closes_at", "results_at")
 OTHER_FIELDS = ("public_ballots", "who_voted_retention_days", "confirming_body")
 ROUND_FIELDS = ("name_fi", *TEXT_FIELDS[1:], *DATE_FIELDS, *FROZEN_ROUND_FIELDS, *OTHER_FIELDS)
-AREA_FIELDS = ("code", "name_fi", "name_sv", "name_en", "budget", "is_citywide")
 
 
 # Validation ------------------------------------------------------------------------------
@@ -261,6 +259,8 @@ def frozen_config(round_: Round) -> dict[str, Any]:
                 "name": {"fi": area.name_fi, "sv": area.name_sv, "en": area.name_en},
                 "budget": area.budget,
                 "is_citywide": area.is_citywide,
+                # only when set, so that rounds frozen before areas had schools keep their digest
+                **({"schools": area.school_codes} if area.schools else {}),
                 "ballot_format": {
                     "vote_type": fmt.vote_type.value,
                     "min_length": fmt.min_length,
@@ -368,84 +368,3 @@ def update_round(actor: User, round_: Round, values: Mapping[str, Any]) -> Round
     record(actor, "round.update", round_, before, snapshot(round_, changed))
     db.session.commit()
     return round_
-
-
-def _clean_area(round_: Round, values: Mapping[str, Any], current: Area | None) -> dict[str, Any]:
-    unknown = set(values) - set(AREA_FIELDS)
-    if unknown:
-        raise ServiceError(_l("Unknown area setting: %(name)s.", name=", ".join(sorted(unknown))[:80]))
-    clean: dict[str, Any] = {}
-    if "code" in values:
-        code = _text(values["code"], _l("Code"), required=True, limit=40)
-        if not AREA_CODE.fullmatch(code):
-            raise ServiceError(_l("The code may hold only lowercase letters a-z, digits and hyphens."))
-        clean["code"] = code
-    for name, label in (("name_fi", _l("Name (Finnish)")), ("name_sv", _l("Name (Swedish)")), ("name_en", _l("Name (English)"))):
-        if name in values:
-            clean[name] = _text(values[name], label, required=name == "name_fi")
-    if "budget" in values:
-        clean["budget"] = whole_number(values["budget"], _l("Budget"))
-    if "is_citywide" in values:
-        clean["is_citywide"] = bool(values["is_citywide"])
-    others = [a for a in round_.areas if a is not current]
-    if "code" in clean and any(a.code == clean["code"] for a in others):
-        raise ServiceError(_l("The round already has an area with this code."))
-    if clean.get("is_citywide") and any(a.is_citywide for a in others):
-        raise ServiceError(_l("The round already has a citywide pot."))
-    return clean
-
-
-@transaction
-def add_area(actor: User, round_: Round, values: Mapping[str, Any]) -> Area:
-    """Add an area (or the citywide pot) with its budget."""
-    ensure_not_frozen(round_, _l("the areas and budgets"))
-    clean = _clean_area(round_, values, None)
-    for name in ("code", "name_fi", "budget"):
-        if clean.get(name) is None:
-            raise ServiceError(_l("Give the area a code, a Finnish name and a budget."))
-    area = Area(round=round_, **clean)
-    db.session.add(area)
-    db.session.flush()
-    record(actor, "area.create", area, None, snapshot(area, AREA_FIELDS))
-    db.session.commit()
-    return area
-
-
-@transaction
-def update_area(actor: User, area: Area, values: Mapping[str, Any]) -> Area:
-    """Change an area's code, names, budget or citywide flag."""
-    round_ = area.round
-    clean = _clean_area(round_, values, area)
-    changed = {name: v for name, v in clean.items() if getattr(area, name) != v}
-    if not changed:
-        return area
-    ensure_not_frozen(round_, _l("the areas and budgets"))
-    before = snapshot(area, changed)
-    for name, value in changed.items():
-        setattr(area, name, value)
-    record(actor, "area.update", area, before, snapshot(area, changed))
-    db.session.commit()
-    return area
-
-
-@transaction
-def delete_area(actor: User, area: Area) -> None:
-    """Remove an area that holds no proposals or projects."""
-    ensure_not_frozen(area.round, _l("the areas and budgets"))
-    if area.proposals or area.projects:
-        raise ServiceError(_l("The area has proposals or projects; move or remove them first."))
-    record(actor, "area.delete", area, snapshot(area, AREA_FIELDS), None)
-    db.session.delete(area)
-    db.session.commit()
-
-
-def area_of_round(round_: Round, area_id: Any) -> Area:
-    """The round's area with this id; a forged id or another round's area is refused."""
-    try:
-        area_id = int(area_id)
-    except (TypeError, ValueError):
-        raise ServiceError(_l("Choose an area of this round.")) from None
-    area = db.session.get(Area, area_id) if 0 < area_id < 2**31 else None
-    if area is None or area.round_id != round_.id:
-        raise ServiceError(_l("Choose an area of this round."))
-    return area

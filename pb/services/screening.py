@@ -17,11 +17,11 @@ from pb.models import CATEGORIES, Phase, Project, Proposal, ProposalStatus, Roun
 from pb.services import ServiceError, transaction
 from pb.services.audit_log import record, snapshot
 from pb.services.round_phases import require_phase
+from pb.services.areas import area_of_round
 from pb.services.rounds import (
     NAME_MAX,
     TEXT_MAX,
     _text,
-    area_of_round,
     ensure_not_frozen,
     whole_number,
 )

@@ -32,6 +32,7 @@ from pb.models import Area, Phase, Project, Round
 from pb.models.voting import Ballot, BallotChannel, BallotChoice, VoterRecord, VotingCode
 from pb.receipts import generate_receipt, receipt_hash
 from pb.services import ServiceError
+from pb.services.areas import area_of_school
 from pb.services.round_phases import current_phase
 from pb.services.rounds import ballot_format
 from voting.ballots import ballot_problems
@@ -134,9 +135,15 @@ def pot_projects(area: Area) -> list[Project]:
 
 
 def assigned_area(round_: Round, claims: Claims | None) -> Area | None:
-    """The area a voter is assigned by their home area claim, when the round's eligibility
-    limits home areas (otherwise the voter chooses)."""
-    if claims is None or not claims.home_area:
+    """The area a voter is assigned: the area that lists their school (a pupil votes in the
+    area of their school), else the area of their home area claim when the round's
+    eligibility limits home areas; otherwise (None) the voter chooses."""
+    if claims is None:
+        return None
+    by_school = area_of_school(round_, claims.school)
+    if by_school is not None:
+        return by_school
+    if not claims.home_area:
         return None
     if not any(rule.areas for rule in eligibility_rules(round_)):
         return None

@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import sqlalchemy as sa
 
 from pb.extensions import db
-from pb.models import AuditLog, Phase, Role, Round, User
+from pb.models import Area, AuditLog, Phase, Role, Round, User
 from tests.pb.factories import log_in, make_area, make_audit_entry, make_project, make_round, make_user
 
 ROUND_FORM = {
@@ -228,3 +228,30 @@ def test_audit_log_page_filters_by_round(app, client):
         first_id = first.id
     page = client.get(f"/admin/audit?round={first_id}").get_data(as_text=True)
     assert "round.first" in page and "round.second" not in page
+
+
+def test_admin_lists_an_areas_schools_and_a_budget_edit_keeps_them(app, client):
+    """The add-area form takes school codes; the areas table shows them; the row's form saves
+    a new budget and keeps the schools it shows; a bad code is a message, not a change."""
+    _admin(app, client)
+    with app.app_context():
+        round_id = make_round(phase=Phase.SCREENING).id
+    response = client.post(f"/admin/rounds/{round_id}/areas", data={
+        "area-code": "leppavaara", "area-name_fi": "Leppävaara", "area-budget": "10000",
+        "area-schools": "00456\r\n00123, 00456"})
+    assert response.status_code == 302
+    with app.app_context():
+        area = db.session.get(Round, round_id).areas[0]
+        area_id, prefix = area.id, f"area{area.id}"
+        assert area.school_codes == ["00123", "00456"]
+    page = client.get(f"/admin/rounds/{round_id}").get_data(as_text=True)
+    assert "00123, 00456" in page and f'name="{prefix}-schools"' in page
+    row = {f"{prefix}-code": "leppavaara", f"{prefix}-name_fi": "Leppävaara", f"{prefix}-budget": "12000",
+           f"{prefix}-schools": "00123, 00456"}
+    assert client.post(f"/admin/rounds/{round_id}/areas/{area_id}", data=row).status_code == 302
+    bad = client.post(f"/admin/rounds/{round_id}/areas/{area_id}",
+                      data={**row, f"{prefix}-budget": "1", f"{prefix}-schools": "koulu/1"}, follow_redirects=True)
+    assert "koulu/1 is not a school code" in bad.get_data(as_text=True)
+    with app.app_context():
+        area = db.session.get(Area, area_id)
+        assert (area.budget, area.school_codes) == (12_000, ["00123", "00456"])

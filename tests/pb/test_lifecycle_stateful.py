@@ -13,6 +13,7 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 from pb.extensions import db
 from pb.models import PHASE_ORDER, BallotChannel, Phase, Role
 from pb.services import ServiceError
+from pb.services import areas as area_service
 from pb.services import proposals as proposal_services
 from pb.services import results as results_services
 from pb.services import round_phases
@@ -37,7 +38,7 @@ def make_machine(clock):
             self.moderator = make_user(roles=(Role.MODERATOR,))
             self.resident = make_user()
             self.round = round_services.create_round(self.admin, {"name_fi": f"Kierros {next(_serial)}"})
-            self.area = round_services.add_area(self.admin, self.round, {"code": "north", "name_fi": "Pohjoinen",
+            self.area = area_service.add_area(self.admin, self.round, {"code": "north", "name_fi": "Pohjoinen",
                                                                          "budget": 100_000})
             self.phase = Phase.PROPOSALS
             self.has_run = self.confirmed = self.published = False
@@ -122,7 +123,7 @@ def make_machine(clock):
         def change_budget(self, budget):
             if budget == self.area.budget:
                 return
-            self.attempt(not self.is_frozen, round_services.update_area, self.admin, self.area, {"budget": budget})
+            self.attempt(not self.is_frozen, area_service.update_area, self.admin, self.area, {"budget": budget})
 
         @rule(pick=st.integers(0, 1000))
         def cast(self, pick):

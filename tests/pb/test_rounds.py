@@ -7,10 +7,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 
 from pb.extensions import db
-from pb.models import AuditLog, BallotKind, Phase, Role, Round, RoundKind
+from pb.models import Area, AuditLog, BallotKind, Phase, Role, Round, RoundKind
 from pb.services import ServiceError, round_phases, rounds, screening
+from pb.services import areas as area_service
 from tests.pb.factories import make_area, make_project, make_proposal, make_round, make_user
 
 UTC = timezone.utc
@@ -166,9 +169,10 @@ FREEZE_ATTEMPTS = {
     "options": lambda admin, r: rounds.update_round(admin, r, {"rule": "greedy", "rule_options": {"min_score": 2}}),
     "tie chain": lambda admin, r: rounds.update_round(admin, r, {"tie_break": "votes,id"}),
     "eligibility": lambda admin, r: rounds.update_round(admin, r, {"eligibility": {"channels": ["code"]}}),
-    "budget": lambda admin, r: rounds.update_area(admin, r.areas[0], {"budget": 1}),
-    "new area": lambda admin, r: rounds.add_area(admin, r, {"code": "x", "name_fi": "X", "budget": 1}),
-    "area removal": lambda admin, r: rounds.delete_area(admin, r.areas[0]),
+    "budget": lambda admin, r: area_service.update_area(admin, r.areas[0], {"budget": 1}),
+    "new area": lambda admin, r: area_service.add_area(admin, r, {"code": "x", "name_fi": "X", "budget": 1}),
+    "area removal": lambda admin, r: area_service.delete_area(admin, r.areas[0]),
+    "schools": lambda admin, r: area_service.update_area(admin, r.areas[0], {"schools": "00123"}),
     "cost": lambda admin, r: screening.update_project(admin, r.projects[0], {"cost": 1}),
     "project title": lambda admin, r: screening.update_project(admin, r.projects[0], {"title_fi": "Uusi"}),
     "new project": lambda admin, r: screening.create_project(
@@ -252,10 +256,56 @@ def test_only_one_citywide_pot_per_round(app, admin):
     """A second citywide pot is refused."""
     with app.app_context():
         round_ = make_round()
-        rounds.add_area(admin, round_, {"code": "koko", "name_fi": "Koko kaupunki", "budget": 1000, "is_citywide": True})
+        area_service.add_area(admin, round_, {"code": "koko", "name_fi": "Koko kaupunki", "budget": 1000, "is_citywide": True})
         with pytest.raises(ServiceError):
-            rounds.add_area(admin, round_, {"code": "koko2", "name_fi": "Toinen", "budget": 1000, "is_citywide": True})
+            area_service.add_area(admin, round_, {"code": "koko2", "name_fi": "Toinen", "budget": 1000, "is_citywide": True})
         assert round_.has_citywide_pot
+
+
+@given(codes=st.lists(st.from_regex(area_service.SCHOOL_CODE, fullmatch=True), max_size=8),
+       separators=st.lists(st.sampled_from([",", " ", "\n", ", ", ";", "\r\n"]), min_size=1))
+def test_school_lists_are_stored_sorted_without_repeats_whatever_the_separators(codes, separators):
+    """Any mix of separators, order and repeats gives the same stored list: sorted, each code once."""
+    text = ""
+    for i, code in enumerate(codes):
+        text += code + separators[i % len(separators)]
+    stored = area_service.clean_schools(text)
+    assert stored == (json.dumps(sorted(set(codes)), separators=(",", ":")) if codes else None)
+    assert area_service.clean_schools(list(reversed(codes))) == stored
+
+
+@pytest.mark.parametrize("bad", ["koulu/1", "<script>", "a" * 41, ["ok", 5], 17])
+def test_a_bad_school_code_is_a_clear_error(app, bad):
+    """A code with other characters, an overlong code or a non-text value is refused with a message."""
+    with app.test_request_context(headers={"Accept-Language": "en"}), pytest.raises(ServiceError) as error:
+        area_service.clean_schools(bad)
+    with app.test_request_context(headers={"Accept-Language": "en"}):
+        assert "school" in str(error.value).lower()
+
+
+def test_a_school_is_in_one_area_and_never_in_the_citywide_pot(app, admin):
+    """A school listed by one area is refused for another of the same round (it may be in an
+    area of another round); the citywide pot lists no schools; refusals change nothing."""
+    with app.app_context():
+        round_ = make_round()
+        north = area_service.add_area(admin, round_, {"code": "north", "name_fi": "P", "budget": 10, "schools": "00123, 00456"})
+        south = area_service.add_area(admin, round_, {"code": "south", "name_fi": "E", "budget": 10})
+        with pytest.raises(ServiceError) as error:
+            area_service.update_area(admin, south, {"schools": "00456\n00789"})
+        assert "00456" in str(error.value) and "north" in str(error.value)
+        with pytest.raises(ServiceError):
+            area_service.add_area(admin, round_, {"code": "koko", "name_fi": "K", "budget": 10,
+                                                  "is_citywide": True, "schools": "00999"})
+        db.session.rollback()
+        assert db.session.get(Area, south.id).schools is None
+        assert db.session.get(Area, north.id).school_codes == ["00123", "00456"]
+        elsewhere = area_service.add_area(admin, make_round(), {"code": "north", "name_fi": "P", "budget": 10,
+                                                                "schools": "00456"})
+        assert elsewhere.school_codes == ["00456"]
+        assert area_service.area_of_school(round_, "00456").id == north.id
+        assert area_service.area_of_school(round_, "00789") is None
+        config = rounds.frozen_config(db.session.get(Round, round_.id))
+        assert [a.get("schools") for a in config["areas"]] == [["00123", "00456"], None]
 
 
 def test_another_rounds_area_is_refused(app):
@@ -265,7 +315,7 @@ def test_another_rounds_area_is_refused(app):
         other = make_area()
         for forged in (other.id, "abc", None, -1, 10**12):
             with pytest.raises(ServiceError):
-                rounds.area_of_round(round_, forged)
+                area_service.area_of_round(round_, forged)
 
 
 def test_audit_log_rows_cannot_be_updated(app, admin):
@@ -343,8 +393,8 @@ def test_services_the_staff_routes_call_are_transactions():
     @transaction, since those routes no longer roll the session back themselves."""
     from pb.services import proposals
 
-    services = (rounds.create_round, rounds.update_round, rounds.add_area, rounds.update_area,
-                rounds.delete_area, round_phases.advance_phase, proposals.submit_proposal,
+    services = (rounds.create_round, rounds.update_round, area_service.add_area, area_service.update_area,
+                area_service.delete_area, round_phases.advance_phase, proposals.submit_proposal,
                 proposals.update_proposal, screening.screen_proposal, screening.set_official_cost,
                 screening.merge_proposal, screening.create_project, screening.project_from_proposal,
                 screening.update_project, screening.delete_project)

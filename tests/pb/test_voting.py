@@ -346,3 +346,34 @@ def test_too_few_choices_are_refused_with_the_minimum(app, client):
     with app.app_context():
         assert table_counts() == (0, 0, 0)
     assert cast_via_http(client, round_id, area, {area: pots[:2]}).status_code == 200
+
+
+def test_a_pupil_votes_in_the_area_that_lists_their_school(app, client):
+    """A pupil whose school login names a school listed by an area gets that area's ballot and
+    cannot cast in another, whatever their home area claim; a pupil of an unlisted school
+    (the round does not limit home areas) may choose."""
+    from pb.models import Area
+
+    youth = {"channels": ["identity"], "min_grade": 6, "max_grade": 9}
+    with app.app_context():
+        round_ = make_voting_round(eligibility=youth)
+        round_id = round_.id
+        by_code = {a.code: a for a in round_.areas}
+        school_area, other = by_code["vanha-espoo"], by_code["suur-tapiola"]
+        school_area.schools = '["espoo-test-school-1"]'
+        db.session.commit()
+        own, other_id = school_area.id, other.id
+        own_projects, other_projects = projects_of(school_area), projects_of(other)
+        assert db.session.get(Area, own).school_codes == ["espoo-test-school-1"]
+    attest(client, round_id, "eero")  # grade 8 at espoo-test-school-1, home area Suur-Leppävaara
+    page = client.get(f"/rounds/{round_id}/vote/ballot?area={other_id}").get_data(as_text=True)
+    assert f'name="pot-{own}"' in page and f'name="pot-{other_id}"' not in page
+    assert cast_via_http(client, round_id, other_id, {other_id: other_projects[:1]}).status_code == 400
+    with app.app_context():
+        assert table_counts() == (0, 0, 0)
+    assert cast_via_http(client, round_id, own, {own: own_projects[:1]}).status_code == 200
+
+    other_client = app.test_client()
+    attest(other_client, round_id, "karkaus")  # grade 7 at espoo-test-school-2: not listed
+    page = other_client.get(f"/rounds/{round_id}/vote/ballot?area={other_id}").get_data(as_text=True)
+    assert f'name="pot-{other_id}"' in page

@@ -2,17 +2,17 @@
 
 :mod:`pb.eligibility` decides with codes (:class:`~pb.eligibility.Reason`) and stays pure;
 this module turns the codes and the rules into sentences with Flask-Babel: why a voter may
-not vote (:func:`reason_message`) and who may (:func:`rule_summary`, on the round's page).
+not vote (:func:`reason_messages`) and who may (:func:`rule_summary`, on the round's page).
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 from flask_babel import format_date, get_locale
 from flask_babel import gettext as _
 
-from pb.eligibility import AgeBasis, Channel, EligibilityRule, Reason
+from pb.eligibility import AgeBasis, Channel, Claims, EligibilityRule, Reason, check_eligibility
 
 #: Names of the capital region's municipalities by their code in the population register,
 #: in Finnish and in Swedish (English uses the Finnish name).
@@ -31,6 +31,26 @@ def municipality_name(code: str) -> str | None:
         return None
     locale = get_locale()
     return names[1] if locale is not None and locale.language == "sv" else names[0]
+
+
+def reason_messages(rules: Sequence[EligibilityRule], claims: Claims) -> list[str]:
+    """Why *claims* meet none of the alternative *rules*, as sentences (none when one is met):
+    each reason in the words of the alternative that gave it (with that alternative's limits),
+    each sentence once.
+
+    A youth round's "grades 7-9 *or* turning 13-16" tells a pupil in grade 6 who turns 12 both
+    that the grades are 7-9 and that voters must turn at least 13.
+    """
+    decisions = [(rule, check_eligibility(rule, claims)) for rule in rules]
+    if any(decision.ok for _rule, decision in decisions):
+        return []
+    messages: list[str] = []
+    for rule, decision in decisions:
+        for reason in decision.reasons:
+            text = reason_message(reason, rule)
+            if text not in messages:
+                messages.append(text)
+    return messages
 
 
 def reason_message(reason: Reason, rule: EligibilityRule) -> str:

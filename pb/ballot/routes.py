@@ -16,7 +16,7 @@ from flask_babel import gettext as _
 from pb import identity
 from pb.ballot.forms import AccountVoteForm, BallotForm, CodeForm
 from pb.eligibility import Channel, Claims
-from pb.eligibility_text import reason_message
+from pb.eligibility_text import reason_messages
 from pb.extensions import db
 from pb.models import Area, Phase, Round
 from pb.models.voting import BallotChannel
@@ -92,8 +92,10 @@ def _forget_voter() -> None:
     identity.clear_attestation()
 
 
-def _start_page(round_: Round, *, code_form: CodeForm | None = None, reasons=(), status: int = 200):
-    rule = voting_service.eligibility_rules(round_)[0]
+def _start_page(round_: Round, *, code_form: CodeForm | None = None, refused: Claims | None = None,
+                status: int = 200):
+    """The page that says how to identify; with *refused*, also why those claims may not vote."""
+    rules = voting_service.eligibility_rules(round_)
     channels = voting_service.accepted_channels(round_)
     providers = [] if Channel.IDENTITY not in channels else list(identity.providers().values())
     return render_template(
@@ -103,7 +105,7 @@ def _start_page(round_: Round, *, code_form: CodeForm | None = None, reasons=(),
         accepts_codes=Channel.CODE in channels,
         code_form=code_form or CodeForm(),
         account_form=AccountVoteForm(),
-        reasons=[reason_message(reason, rule) for reason in reasons],
+        reasons=reason_messages(rules, refused) if refused is not None else [],
     ), status
 
 
@@ -120,7 +122,7 @@ def start(round_id: int):
         if decision.ok:
             session[VOTER_KEY] = {"round": round_.id, "kind": "identity"}
             return redirect(url_for("ballot.build_ballot", round_id=round_id), code=303)
-        return _start_page(round_, reasons=decision.reasons, status=403)
+        return _start_page(round_, refused=claims, status=403)
     return _start_page(round_)
 
 
@@ -161,9 +163,9 @@ def use_account(round_id: int):
         return redirect(url_for("account.login", next=url_for("ballot.start", round_id=round_id)), code=303)
     if not user.is_verified:
         return _start_page(round_, status=403)
-    decision = voting_service.check_eligible(round_, _profile_claims(user))
-    if not decision.ok:
-        return _start_page(round_, reasons=decision.reasons, status=403)
+    claims = _profile_claims(user)
+    if not voting_service.check_eligible(round_, claims).ok:
+        return _start_page(round_, refused=claims, status=403)
     session[VOTER_KEY] = {"round": round_.id, "kind": "account"}
     return redirect(url_for("ballot.build_ballot", round_id=round_id), code=303)
 

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 
 from pb import identity
 from pb.auth import role_required
-from pb.eligibility_text import reason_message
+from pb.eligibility_text import reason_messages
 from pb.extensions import db
 from pb.models import Phase, Role, Round
 from pb.paper.forms import CheckInForm, PaperEntryForm
@@ -100,10 +100,10 @@ def check_in(round_id: int):
             identity.clear_attestation()
             flash(_("Recorded. Hand the voter a paper ballot."), "success")
         return redirect(url_for("paper.check_in", round_id=round_id), code=303)
-    rule = voting_service.eligibility_rules(round_)[0]
     already = claims is not None and voting_service.has_voted(round_.id, identity.voter_reference(claims))
     return render_template(
         "paper/check_in.html", round=round_, form=form, claims=claims, already=already,
-        reasons=[reason_message(r, rule) for r in decision.reasons] if decision is not None else [],
+        reasons=(reason_messages(voting_service.eligibility_rules(round_), claims)
+                 if decision is not None and not decision.ok else []),
         providers=list(identity.providers().values()),
     )

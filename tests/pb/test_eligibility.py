@@ -10,7 +10,7 @@ from datetime import date, timedelta
 
 import pytest
 from flask import Flask
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from pb.eligibility import (
@@ -25,7 +25,7 @@ from pb.eligibility import (
     age_on,
     check_eligibility,
 )
-from pb.eligibility_text import reason_message, rule_summary
+from pb.eligibility_text import reason_message, reason_messages, rule_summary
 
 births = st.dates(min_value=date(1900, 1, 1), max_value=date(2030, 12, 31))
 refs = st.dates(min_value=date(1990, 1, 1), max_value=date(2060, 12, 31))
@@ -380,3 +380,38 @@ def test_summary_names_capital_region_municipalities_and_areas_in_the_visitors_l
     assert espoo in known and unknown in other
     assert any("Alue A, Alue Z." in line for line in known)
     assert any(line.endswith("ghost.") for line in other)
+
+
+claims_st = st.builds(
+    Claims,
+    channel=st.sampled_from(list(Channel)),
+    birth_date=st.none() | births,
+    home_municipality=st.none() | st.sampled_from(["049", "091"]),
+    home_area=st.none() | st.sampled_from(["suur-tapiola", "olari"]),
+    school=st.none() | st.sampled_from(["s1", "s3"]),
+    grade=st.none() | st.integers(0, 13),
+)
+
+
+@pytest.fixture(scope="module")
+def pb_app():
+    """The pb app with its catalogs, for the sentences (no database is touched)."""
+    from pb import create_app
+
+    return create_app("testing", {"SQLALCHEMY_DATABASE_URI": "sqlite://"})
+
+
+@settings(max_examples=300)
+@given(st.lists(rules, min_size=1, max_size=3), claims_st)
+def test_every_refusal_explains_itself_in_the_words_of_its_own_alternative(pb_app, alternatives, claims):
+    """For any alternative rules and claims, the sentences are built without error; there is
+    at least one exactly when the claims meet no alternative, none repeated, and each is the
+    message of a reason that some alternative gave, with that alternative's own limits."""
+    with pb_app.test_request_context(headers={"Accept-Language": "en"}):
+        messages = reason_messages(alternatives, claims)
+        ok = check_eligibility(alternatives, claims).ok
+        expected = set() if ok else {reason_message(reason, rule) for rule in alternatives
+                                     for reason in check_eligibility(rule, claims).reasons}
+    assert bool(messages) != ok
+    assert len(messages) == len(set(messages)) and set(messages) == expected
+    assert all("None" not in m for m in messages)

@@ -154,3 +154,20 @@ def test_in_person_voter_cannot_vote_online_and_vice_versa(app, setup):
     assert "already voted" in refused.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(sa.select(sa.func.count()).select_from(VoterRecord)) == 2
+
+
+def test_check_in_of_a_pupil_the_youth_rules_refuse_names_each_limit(app):
+    """At a service point of a youth round (grades 7-9 or turning 13-16), a pupil in grade 6
+    who turns 12 is shown both limits with their own numbers, and cannot be checked in."""
+    from pb.services.rounds import youth_defaults
+
+    with app.app_context():
+        round_id = make_voting_round(eligibility=youth_defaults(2026)["eligibility"]).id
+        desk = browser(app, make_user(roles=(Role.MODERATOR,)).id)
+    attest(desk, round_id, "pikku")
+    page = desk.get(f"/rounds/{round_id}/paper/check-in")
+    html = page.get_data(as_text=True)
+    assert page.status_code == 200 and "grades 7–9" in html and "must turn at least 13 during 2026" in html
+    assert desk.post(f"/rounds/{round_id}/paper/check-in", data={}).status_code == 403
+    with app.app_context():
+        assert db.session.scalar(sa.select(sa.func.count()).select_from(VoterRecord)) == 0

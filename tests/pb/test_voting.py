@@ -377,3 +377,18 @@ def test_a_pupil_votes_in_the_area_that_lists_their_school(app, client):
     attest(other_client, round_id, "karkaus")  # grade 7 at espoo-test-school-2: not listed
     page = other_client.get(f"/rounds/{round_id}/vote/ballot?area={other_id}").get_data(as_text=True)
     assert f'name="pot-{other_id}"' in page
+
+
+def test_a_pupil_too_young_for_a_youth_round_is_told_why_in_each_alternatives_words(app, client):
+    """Under the youth defaults (grades 7-9 or turning 13-16), a pupil in grade 6 who turns 12
+    gets a 403 page naming both limits (each alternative's own numbers), never a server error."""
+    from pb.services.rounds import youth_defaults
+
+    with app.app_context():
+        round_id = make_voting_round(eligibility=youth_defaults(2026)["eligibility"]).id
+    attest(client, round_id, "pikku")  # grade 6, born 2014
+    page = client.get(f"/rounds/{round_id}/vote", headers={"Accept-Language": "en"})
+    html = page.get_data(as_text=True)
+    assert page.status_code == 403
+    assert "grades 7–9" in html and "Voters must turn at least 13 during 2026." in html
+    assert "None" not in html

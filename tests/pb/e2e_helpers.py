@@ -139,15 +139,22 @@ def count_confirm_publish(admin, round_id: int, confirmation: dict) -> None:
 
 def public_numbers(client, round_id: int, area_id: int) -> dict:
     """What the public results page of one area shows: funded titles in order, every
-    project's votes, ballots counted and budget used."""
+    project's votes, ballots counted and budget used. Each project's share of the ballots
+    must be its votes over the ballots counted, in tenths of a percent rounded half up."""
     page = html.unescape(ok(client.get(f"/rounds/{round_id}/results/{area_id}"), 200).get_data(as_text=True))
-    funded = re.findall(r"<tr><td>(\d+)</td><td[^>]*>([^<]+)</td><td>(\d+)</td><td>[^<]+</td></tr>", page)
-    unfunded = re.findall(r"<tr><td lang[^>]*>([^<]+)</td><td>(\d+)</td><td>[^<]+</td></tr>", page)
+    funded = re.findall(r"<tr><td>(\d+)</td><td[^>]*>([^<]+)</td><td>(\d+)</td><td>([^<]*)</td><td>[^<]+</td></tr>", page)
+    unfunded = re.findall(r"<tr><td lang[^>]*>([^<]+)</td><td>(\d+)</td><td>([^<]*)</td><td>[^<]+</td></tr>", page)
     used = re.search(r"Budget used: €([\d,]+) of", page).group(1)
+    ballots = int(re.search(r"Ballots counted: (\d+)\.", page).group(1))
+    rows = [(title, int(votes), shown) for _, title, votes, shown in funded] + [
+        (title, int(votes), shown) for title, votes, shown in unfunded]
+    for title, votes, shown in rows:
+        tenths = (2000 * votes + ballots) // (2 * ballots) if ballots else None
+        assert shown == ("" if tenths is None else f"{tenths // 10}.{tenths % 10}%"), (title, votes, ballots, shown)
     return {
-        "selected": [title for _, title, _ in sorted(funded, key=lambda row: int(row[0]))],
-        "votes": {title: int(votes) for _, title, votes in funded} | {title: int(votes) for title, votes in unfunded},
-        "ballots": int(re.search(r"Ballots counted: (\d+)\.", page).group(1)),
+        "selected": [title for _, title, _, _ in sorted(funded, key=lambda row: int(row[0]))],
+        "votes": {title: votes for title, votes, _ in rows},
+        "ballots": ballots,
         "total_cost": int(used.replace(",", "")),
     }
 

@@ -6,10 +6,13 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from fractions import Fraction
 from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from babel.messages.extract import DEFAULT_KEYWORDS, extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.pofile import read_po
@@ -363,3 +366,18 @@ def test_switching_while_logged_in_saves_the_preferred_language(app, client):
         other = app.test_client()
         log_in(other, db.session.get(User, user_id))
     assert html_lang(other.get("/", headers={"Accept-Language": "en"})) == "sv"
+
+
+@settings(max_examples=300, suppress_health_check=[HealthCheck.function_scoped_fixture])  # read-only app
+@given(st.integers(1, 10**7).flatmap(lambda whole: st.tuples(st.integers(0, whole), st.just(whole))))
+def test_shares_are_exact_tenths_of_a_percent_rounded_half_up(lang_app, pair):
+    """A share prints the exact ratio in tenths of a percent, halves rounded up, in each language's style."""
+    part, whole = pair
+    exact = Fraction(1000 * part, whole)
+    tenths = int(exact) + (1 if exact - int(exact) >= Fraction(1, 2) else 0)
+    expected = {"en": f"{tenths // 10}.{tenths % 10}%", "fi": f"{tenths // 10},{tenths % 10}\xa0%"}
+    for lang, text in expected.items():
+        with lang_app.test_request_context(), force_locale(lang):
+            assert i18n.share(part, whole) == text
+        with lang_app.test_request_context(), force_locale(lang):
+            assert i18n.share(part, 0) == ""

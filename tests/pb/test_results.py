@@ -161,6 +161,9 @@ def test_publication_through_the_pages(app, client):
     assert digest in page and "KH 12.5.2026 § 7" in page
     assert "in order of their votes" in page
     assert "There were no ties." in page
+    # a's 5, b's 2 and c's 1 of the 6 ballots
+    assert "<td>5</td><td>83.3%</td>" in page and "<td>2</td><td>33.3%</td>" in page
+    assert "<td>1</td><td>16.7%</td>" in page and "Share of ballots" in page
 
 
 def test_ties_are_shown_in_words(app, client):

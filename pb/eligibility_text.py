@@ -76,6 +76,10 @@ def reason_message(reason: Reason, rule: EligibilityRule) -> str:
     if reason is Reason.MUNICIPALITY_MISSING:
         return _("Your home municipality could not be confirmed.")
     if reason is Reason.WRONG_MUNICIPALITY:
+        name = municipality_name(rule.municipality or "")
+        if name is not None:
+            return _("This round is only for residents of %(name)s (municipality code %(code)s).",
+                     name=name, code=rule.municipality)
         return _("This round is only for residents of the municipality with code %(code)s.",
                  code=rule.municipality or "")
     if reason is Reason.AREA_MISSING:

@@ -378,6 +378,11 @@ def test_summary_names_capital_region_municipalities_and_areas_in_the_visitors_l
                              {"z-area": "Alue Z", "a-area": "Alue A"})
         other = rule_summary(EligibilityRule(municipality="999", areas={"ghost"}), {"a-area": "Alue A"})
     assert espoo in known and unknown in other
+    with app.test_request_context(headers={"Accept-Language": lang}):
+        refusal = reason_message(Reason.WRONG_MUNICIPALITY, EligibilityRule(municipality="049"))
+        elsewhere = reason_message(Reason.WRONG_MUNICIPALITY, EligibilityRule(municipality="999"))
+    assert ("Esbo" if lang == "sv" else "Espoo") in refusal and "049" in refusal
+    assert "999" in elsewhere and "Espoo" not in elsewhere
     assert any("Alue A, Alue Z." in line for line in known)
     assert any(line.endswith("ghost.") for line in other)
 

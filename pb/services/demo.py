@@ -3,11 +3,14 @@ projects ready for voting (accepted, rejected and merged ones, each with its pub
 one account per role, and a real audit log, so that a fresh install shows a working site.
 
 ``load_demo(all_phases=True)`` adds a ManiMiitti youth round already in its voting phase
-(rules frozen, digest shown) and a city round still taking proposals.
+(rules frozen, digest shown), a city round still taking proposals, and a small city round
+whose results are counted, confirmed and published, with follow-up on a funded project.
 """
 
 from __future__ import annotations
 
+import hashlib
+import random
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -15,10 +18,12 @@ import sqlalchemy as sa
 from config import ESPOO_AREAS
 from pb import security
 from pb.extensions import db
-from pb.models import Phase, Role, RoleAssignment, Round, User
+from pb.models import BallotChannel, Phase, Project, Role, RoleAssignment, Round, User
 from pb.services import proposals as proposal_service
 from pb.services import areas as area_service
+from pb.services import results as result_service
 from pb.services import round_phases, rounds, screening
+from pb.services import voting as voting_service
 from pb.services.accounts import hash_password
 
 DEMO_PASSWORD = "demo-password"
@@ -208,6 +213,64 @@ def _open_round(accounts: dict[Role, User]) -> Round:
     return round_
 
 
+#: The published demo round: per area, its projects (title, cost) and how often each is chosen.
+PUBLISHED = {
+    "vanha-espoo": [("Kirjaston lukunurkka", 20_000, 9), ("Koirapuisto", 35_000, 6),
+                    ("Ulkokuntosali", 45_000, 7), ("Penkit rantaan", 10_000, 3)],
+    "suur-tapiola": [("Kaupunkiviljelmä", 15_000, 5), ("Skeittiparkin kunnostus", 60_000, 8),
+                     ("Valaistus puistoon", 30_000, 4)],
+}
+
+
+def _published_round(accounts: dict[Role, User]) -> Round:
+    """A small city round counted, confirmed by the city board and published, with a follow-up
+    update: 40 made-up ballots per area, each choosing one to three projects (seeded)."""
+    admin = accounts[Role.ADMINISTRATOR]
+    moderator = accounts[Role.MODERATOR]
+    round_ = rounds.create_round(
+        admin,
+        {"name_fi": "Espoon osallistuva budjetointi 2025 (demo, tulokset)",
+         "name_sv": "Esbos deltagande budgetering 2025 (demo, resultat)",
+         "name_en": "Espoo participatory budgeting 2025 (demo, results)",
+         "ballot_kind": "approval", "min_choices": 1, "max_choices": 3, "rule": "greedy",
+         "confirming_body": "Espoon kaupunginhallitus"},
+    )
+    names = {code: (fi, sv) for code, fi, sv in ESPOO_AREAS}
+    projects: dict[int, list[tuple[int, int]]] = {}
+    for code, items in PUBLISHED.items():
+        area = area_service.add_area(admin, round_, {"code": code, "name_fi": names[code][0],
+                                                     "name_sv": names[code][1], "budget": 100_000})
+        projects[area.id] = [
+            (screening.create_project(moderator, round_, {"title_fi": title, "area_id": area.id, "cost": cost}).id,
+             weight)
+            for title, cost, weight in items
+        ]
+    round_phases.advance_phase(admin, round_, Phase.SCREENING)
+    round_phases.advance_phase(admin, round_, Phase.VOTING)
+    rng = random.Random(2025)
+    now = security.now()
+    for area_id, items in projects.items():
+        for voter in range(40):
+            ids = [pid for pid, _ in items]
+            chosen = set(rng.choices(ids, weights=[w for _, w in items], k=rng.randint(1, 3)))
+            voting_service.cast_ballot(
+                round_.id, area_id, {area_id: [str(pid) for pid in ids if pid in chosen]},
+                voter_ref=hashlib.sha256(f"demo-voter-{area_id}-{voter}".encode()).hexdigest(),
+                channel=BallotChannel.ONLINE, at=now)
+    round_phases.advance_phase(admin, round_, Phase.RESULTS)
+    run = result_service.run_tally(admin, round_)
+    result_service.confirm_results(admin, round_, run, {
+        "body": "Espoon kaupunginhallitus", "confirmed_by": "Demo Puheenjohtaja",
+        "decision_reference": "KH 1.1.2026 § 1 (demo)"})
+    result_service.publish_results(admin, round_)
+    funded = sorted(result_service.funded_project_ids(round_))
+    first = db.session.get(Project, funded[0])
+    result_service.add_follow_up(admin, first, {"status": "in-progress",
+                                                "note_fi": "Suunnittelu on alkanut (demo).",
+                                                "note_en": "Planning has started (demo)."})
+    return round_
+
+
 def load_demo(*, all_phases: bool = False) -> dict[Role, str] | None:
     """Create the demo round, proposals and accounts; None (nothing done) when rounds exist."""
     if has_demo_data():
@@ -217,4 +280,5 @@ def load_demo(*, all_phases: bool = False) -> dict[Role, str] | None:
     if all_phases:
         _youth_round(accounts)
         _open_round(accounts)
+        _published_round(accounts)
     return {role: user.email for role, user in accounts.items()}

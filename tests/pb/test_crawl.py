@@ -1,6 +1,6 @@
 """Every page reachable by following links, for every kind of visitor, answers without a
-server error: the demo's rounds in three phases, crawled as an anonymous visitor and as each
-role, in each language."""
+server error: the demo's rounds in four phases (proposals, screening, voting, published results),
+crawled as an anonymous visitor and as each role, in each language."""
 
 from __future__ import annotations
 
@@ -47,7 +47,8 @@ def _crawl(client, lang: str) -> dict[str, int]:
 @pytest.mark.parametrize("lang", ["fi", "sv", "en"])
 def test_no_linked_page_fails_for_any_visitor(app, runner, lang):
     """From `/`, following every link as an anonymous visitor and as each role, no page answers
-    with a 5xx status, and the crawl reaches the rounds, proposals and (for staff) admin pages."""
+    with a 5xx status, and the crawl reaches the rounds, the published results and (for staff)
+    the admin pages."""
     assert runner.invoke(args=["pb", "demo", "--all-phases"]).exit_code == 0
     with app.app_context():
         ids = {role: db.session.scalar(sa.select(User.id).where(User.email == email))
@@ -62,4 +63,5 @@ def test_no_linked_page_fails_for_any_visitor(app, runner, lang):
         assert failing == {}, (role, failing)
         reached[str(role)] = set(statuses)
     assert any(p.startswith("/rounds/") for p in reached["None"])
+    assert any(re.fullmatch(r"/rounds/\d+/results/\d+", p) for p in reached["None"])
     assert any(p.startswith("/admin") for p in reached[str(Role.ADMINISTRATOR)])

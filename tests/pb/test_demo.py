@@ -15,7 +15,7 @@ def test_demo_all_phases(app, runner):
     result = runner.invoke(args=["pb", "demo", "--all-phases"])
     assert result.exit_code == 0, result.output
     with app.app_context():
-        city, youth, later = db.session.scalars(sa.select(Round).order_by(Round.id)).all()
+        city, youth, later, published = db.session.scalars(sa.select(Round).order_by(Round.id)).all()
         assert city.phase is Phase.SCREENING and len(city.areas) == 7
         assert all(len(area.projects) >= 2 for area in city.areas)
         assert all(p.cost <= p.area.budget for p in city.projects)
@@ -31,3 +31,29 @@ def test_demo_all_phases(app, runner):
         admin = db.session.scalar(sa.select(User).where(User.email == DEMO_ACCOUNTS[Role.ADMINISTRATOR]))
         round_phases.advance_phase(admin, city, Phase.VOTING)
         assert city.config_digest
+
+
+def test_demo_published_round_recounts_to_match(app, runner, client, tmp_path):
+    """The demo's published round shows 40 ballots per area and a follow-up update on its
+    public pages, and pb-audit on its audit bundle (downloaded by the demo auditor; digest from
+    the public results page) prints MATCH."""
+    from tests.pb.test_audit_bundle import page_digest, pb_audit
+
+    assert runner.invoke(args=["pb", "demo", "--all-phases"]).exit_code == 0
+    with app.app_context():
+        published = db.session.scalars(sa.select(Round).order_by(Round.id)).all()[-1]
+        round_id, area_ids = published.id, [a.id for a in published.areas]
+        assert published.phase is Phase.RESULTS
+    summary = client.get(f"/rounds/{round_id}/results", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    pages = [client.get(f"/rounds/{round_id}/results/{area_id}", headers={"Accept-Language": "en"})
+             .get_data(as_text=True) for area_id in area_ids]
+    assert all("Ballots counted: 40." in page for page in pages)
+    assert sum("Planning has started (demo)." in page for page in pages) == 1
+    from tests.pb.factories import log_in
+
+    with app.app_context():
+        log_in(client, db.session.scalar(sa.select(User.id).where(User.email == DEMO_ACCOUNTS[Role.AUDITOR])))
+    path = tmp_path / "bundle.zip"
+    path.write_bytes(client.get(f"/audit/rounds/{round_id}/bundle.zip").data)
+    run = pb_audit(path, "--expect-digest", page_digest(summary))
+    assert run.returncode == 0 and run.stdout.splitlines()[-1] == "MATCH", run.stdout + run.stderr

@@ -16,6 +16,7 @@ from pb.results.explain import STATUS_LABELS, chain_explanation, rule_explanatio
 from pb.results.forms import ActionForm, ConfirmationForm, FollowUpForm
 from pb.services import ServiceError, privacy
 from pb.services import results as service
+from pb.services.participation import participation
 
 bp = Blueprint("results", __name__)
 
@@ -47,7 +48,7 @@ def show_results(round_id: int):
     if publication is None:
         return render_template("results/not_published.html", round=round_)
     return render_template("results/show_results.html", round=round_, publication=publication,
-                           pots=service.pot_views(publication.run))
+                           pots=service.pot_views(publication.run), participation=participation(round_))
 
 
 @bp.route("/rounds/<id:round_id>/results/<id:area_id>")
@@ -68,7 +69,8 @@ def show_pot(round_id: int, area_id: int):
     return render_template("results/show_pot.html", round=round_, publication=publication, pot=pot,
                            rule_text=rule_text, chain_text=chain_text,
                            ties=[tie_sentence(tie, titles) for tie in pot.ties],
-                           follow_ups=service.follow_ups(round_), status_labels=STATUS_LABELS)
+                           follow_ups=service.follow_ups(round_), status_labels=STATUS_LABELS,
+                           participation=participation(round_))
 
 
 @bp.route("/privacy")
@@ -100,7 +102,7 @@ def manage_results(round_id: int):
         pots=service.pot_views(run) if run else [], publication=service.publication_of(round_),
         rule_text=rule_text, chain_text=chain_text, tie_sentence=lambda tie: tie_sentence(tie, titles),
         action_form=ActionForm(), confirm_form=ConfirmationForm(body=round_.confirming_body),
-        is_admin=g.user.has_role(Role.ADMINISTRATOR),
+        is_admin=g.user.has_role(Role.ADMINISTRATOR), participation=participation(round_) if run else {},
     )
 
 
@@ -163,7 +165,8 @@ def list_follow_up(round_id: int):
     projects = [p for p in round_.projects if p.id in funded]
     forms = {p.id: FollowUpForm(prefix=f"p{p.id}") for p in projects}
     return render_template("results/follow_up.html", round=round_, projects=projects, forms=forms,
-                           follow_ups=service.follow_ups(round_), status_labels=STATUS_LABELS)
+                           follow_ups=service.follow_ups(round_), status_labels=STATUS_LABELS,
+                           participation=participation(round_))
 
 
 @bp.route("/admin/projects/<id:project_id>/follow-up", methods=["POST"])

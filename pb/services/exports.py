@@ -117,7 +117,7 @@ def pot_names(round_: Round) -> dict[int, str]:
     return names
 
 
-def _demographics_size() -> int | None:
+def demographics_min_group_size() -> int | None:
     """The minimum group size when exports carry demographics (config), else None."""
     size = current_app.config.get("EXPORT_DEMOGRAPHICS_MIN_GROUP_SIZE")
     return int(size) if size else None
@@ -199,7 +199,7 @@ def export_ballots(user: User | None, round_: Round, area: Area, fmt: str, *,
         data = _bundle_files(bundle)[f"ballots/{pot}.{fmt}"]
     else:
         rule, options, _chain = _rule(round_)
-        size = _demographics_size()
+        size = demographics_min_group_size()
         ballots = pot_ballots(round_, area, with_demographics=size is not None)
         exported = export_pot(ballots.election, pot, demographics=ballots.demographics,
                               min_group_size=size or 10, rule=rule, parameters=options)
@@ -250,7 +250,7 @@ def round_bundle_files(round_: Round, publication: Publication) -> dict[str, byt
     the app PUBLISHED (the publication's run, not a recount) and the receipt list."""
     rule, options, chain = _rule(round_)
     names = pot_names(round_)
-    size = _demographics_size()
+    size = demographics_min_group_size()
     published = {pot.area_id: pot for pot in publication.run.pots}
     pots = []
     for area in sorted(round_.areas, key=lambda a: a.id):

@@ -150,15 +150,19 @@ def assigned_area(round_: Round, claims: Claims | None) -> Area | None:
     return next((a for a in voting_areas(round_) if a.code == claims.home_area), None)
 
 
+#: The coarse age bands of ballots (by the age reached in the voting year), youngest first.
+AGE_BANDS = ("under-13", "13-16", "17", "18-29", "30-44", "45-64", "65+")
+
+
 def age_band(claims: Claims | None, on: date) -> str | None:
     """A coarse age band for demographics (None when the age is not known)."""
     if claims is None or claims.birth_year is None:
         return None
     age = on.year - claims.birth_year  # age reached this year: coarse on purpose
-    for upper, band in ((12, "under-13"), (16, "13-16"), (17, "17"), (29, "18-29"), (44, "30-44"), (64, "45-64")):
+    for upper, band in zip((12, 16, 17, 29, 44, 64), AGE_BANDS):
         if age <= upper:
             return band
-    return "65+"
+    return AGE_BANDS[-1]
 
 
 def check_eligible(round_: Round, claims: Claims):

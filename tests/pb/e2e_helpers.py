@@ -140,12 +140,15 @@ def count_confirm_publish(admin, round_id: int, confirmation: dict) -> None:
 def public_numbers(client, round_id: int, area_id: int) -> dict:
     """What the public results page of one area shows: funded titles in order, every
     project's votes, ballots counted and budget used. Each project's share of the ballots
-    must be its votes over the ballots counted, in tenths of a percent rounded half up."""
+    must be its votes over the ballots counted, in tenths of a percent rounded half up, and
+    the ballots by channel must add up to the ballots counted."""
     page = html.unescape(ok(client.get(f"/rounds/{round_id}/results/{area_id}"), 200).get_data(as_text=True))
     funded = re.findall(r"<tr><td>(\d+)</td><td[^>]*>([^<]+)</td><td>(\d+)</td><td>([^<]*)</td><td>[^<]+</td></tr>", page)
     unfunded = re.findall(r"<tr><td lang[^>]*>([^<]+)</td><td>(\d+)</td><td>([^<]*)</td><td>[^<]+</td></tr>", page)
     used = re.search(r"Budget used: €([\d,]+) of", page).group(1)
     ballots = int(re.search(r"Ballots counted: (\d+)\.", page).group(1))
+    channels = re.search(r"Ballots by channel: online (\d+), with a voting code (\d+), on paper (\d+)\.", page)
+    assert sum(map(int, channels.groups())) == ballots, (channels.groups(), ballots)
     rows = [(title, int(votes), shown) for _, title, votes, shown in funded] + [
         (title, int(votes), shown) for title, votes, shown in unfunded]
     for title, votes, shown in rows:

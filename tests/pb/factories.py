@@ -140,16 +140,17 @@ def make_frozen_round(*, areas=(("north", 100_000),), costs=(30_000, 40_000, 50_
     return round_
 
 
-def make_counted_ballot(area: Area, project_ids, *, is_counted: bool = True, channel: str = "online") -> str:
+def make_counted_ballot(area: Area, project_ids, *, is_counted: bool = True, channel: str = "online",
+                        band: str | None = None) -> str:
     """One pot's ballot row choosing ``project_ids`` (random id and, unless on paper, a receipt,
-    as casting writes it)."""
+    as casting writes it; ``band`` the voter's age band)."""
     from pb.models import BallotChannel
     from pb.receipts import generate_receipt, receipt_hash
     from pb.services.voting import add_ballot
 
     kind = BallotChannel(channel)
     digest = None if kind is BallotChannel.PAPER else receipt_hash(generate_receipt())
-    ballot_id = add_ballot(area.round_id, area.id, list(project_ids), channel=kind, receipt_hash_=digest)
+    ballot_id = add_ballot(area.round_id, area.id, list(project_ids), channel=kind, receipt_hash_=digest, band=band)
     if not is_counted:
         from pb.models import Ballot
 

@@ -287,3 +287,35 @@ def test_counting_clears_the_replacement_keys(app):
         db.session.expire_all()
         refs = db.session.scalars(sa.select(Ballot.replace_ref).where(Ballot.round_id == round_.id)).all()
         assert len(refs) == 6 and set(refs) == {None}
+
+
+@pytest.mark.parametrize("size, shown", [(None, False), (10, True), (11, False)])
+def test_participation_by_channel_always_and_by_age_only_when_every_group_is_large_enough(app, client, size, shown):
+    """The published page counts each pot's ballots by channel (summing to the ballots counted);
+    the age groups appear only when demographics are published and every group present holds at
+    least the minimum size (12 and 10 ballots: shown for 10, left out whole for 11), with the
+    ballots of unknown age (codes, paper) as one number. Uncounted ballots count nowhere."""
+    app.config["EXPORT_DEMOGRAPHICS_MIN_GROUP_SIZE"] = size
+    with english(app):
+        round_ = make_frozen_round(phase=Phase.RESULTS, confirming_body="City board")
+        area = round_.areas[0]
+        first = area.projects[0].id
+        for band, channel, count in (("18-29", "online", 12), ("30-44", "online", 10),
+                                     (None, "code", 2), (None, "paper", 1)):
+            for _ in range(count):
+                make_counted_ballot(area, [first], channel=channel, band=band)
+        make_counted_ballot(area, [first], band="65+", is_counted=False)
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        run = service.run_tally(admin, round_)
+        service.confirm_results(admin, round_, run, CONFIRM)
+        service.publish_results(admin, round_)
+        round_id, area_id = round_.id, area.id
+    for path in (f"/rounds/{round_id}/results", f"/rounds/{round_id}/results/{area_id}"):
+        page = client.get(path, headers={"Accept-Language": "en"}).get_data(as_text=True)
+        assert "Ballots counted: 25." in page
+        assert "Ballots by channel: online 22, with a voting code 2, on paper 1." in page
+        assert ("Ballots by age group" in page) is shown
+        if shown:
+            assert "<td>18–29</td><td>12</td>" in page and "<td>30–44</td><td>10</td>" in page
+            assert "<td>not known (voting codes, paper ballots)</td><td>3</td>" in page
+        assert "65+" not in page

@@ -4,7 +4,7 @@ publication, follow-up updates, and the privacy notice."""
 from __future__ import annotations
 
 import click
-from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
+from flask import Blueprint, Response, abort, flash, g, redirect, render_template, url_for
 from flask_babel import gettext as _
 
 from pb import security
@@ -13,6 +13,7 @@ from pb.cli import _in_english, pb_cli
 from pb.extensions import db
 from pb.models import Area, Project, Role, Round
 from pb.results.explain import STATUS_LABELS, chain_explanation, rule_explanation, tie_sentence
+from pb.results import open_data
 from pb.results.forms import ActionForm, ConfirmationForm, FollowUpForm
 from pb.services import ServiceError, privacy
 from pb.services import results as service
@@ -49,6 +50,22 @@ def show_results(round_id: int):
         return render_template("results/not_published.html", round=round_)
     return render_template("results/show_results.html", round=round_, publication=publication,
                            pots=service.pot_views(publication.run), participation=participation(round_))
+
+
+@bp.route("/rounds/<id:round_id>/results.<any(csv, json):fmt>")
+def download_results(round_id: int, fmt: str):
+    """The published results as open data (CSV or JSON); 404 before publication."""
+    round_ = _round(round_id)
+    publication = service.publication_of(round_)
+    if publication is None:
+        abort(404)
+    if fmt == "csv":
+        body, mimetype = open_data.as_csv(round_, publication.run), "text/csv"
+    else:
+        body, mimetype = open_data.as_json(round_, publication.run), "application/json"
+    response = Response(body, mimetype=mimetype)
+    response.headers["Content-Disposition"] = f"attachment; filename=round-{round_.id}-results.{fmt}"
+    return response
 
 
 @bp.route("/rounds/<id:round_id>/results/<id:area_id>")

@@ -319,3 +319,42 @@ def test_participation_by_channel_always_and_by_age_only_when_every_group_is_lar
             assert "<td>18–29</td><td>12</td>" in page and "<td>30–44</td><td>10</td>" in page
             assert "<td>not known (voting codes, paper ballots)</td><td>3</td>" in page
         assert "65+" not in page
+
+
+def test_published_results_download_as_open_data_and_not_before(app, client):
+    """Before publication the CSV and JSON are 404; after, they hold every project of the pot
+    with the page's numbers (votes 5, 2, 1 of 6 ballots; a and b funded in that order), titles
+    in every language, and a title that a spreadsheet would run as a formula is defused in the
+    CSV only."""
+    import csv
+    import io
+    import json
+
+    from pb.results.open_data import COLUMNS
+
+    with english(app):
+        admin = make_user(roles=(Role.ADMINISTRATOR,))
+        round_, (a, b, c) = _closed_round()
+        db.session.get(Project, c).title_fi = '=HYPERLINK("http://x")'
+        db.session.commit()
+        round_id = round_.id
+        for fmt in ("csv", "json"):
+            assert client.get(f"/rounds/{round_id}/results.{fmt}").status_code == 404
+        run = service.run_tally(admin, round_)
+        service.confirm_results(admin, round_, run, CONFIRM)
+        service.publish_results(admin, round_)
+    data = json.loads(client.get(f"/rounds/{round_id}/results.json").get_data(as_text=True))
+    by_id = {row["project_id"]: row for row in data["projects"]}
+    assert {pid: (row["votes"], row["funded"], row["funded_order"]) for pid, row in by_id.items()} == {
+        a: (5, True, 1), b: (2, True, 2), c: (1, False, None)}
+    assert data["pots"][0]["ballots_counted"] == 6 and data["pots"][0]["total_cost"] == 70_000
+    assert data["pots"][0]["channels"] == {"online": 6, "code": 0, "paper": 0}
+    assert by_id[c]["title_fi"] == '=HYPERLINK("http://x")'
+    response = client.get(f"/rounds/{round_id}/results.csv")
+    assert response.mimetype == "text/csv" and "attachment" in response.headers["Content-Disposition"]
+    table = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert tuple(table[0]) == COLUMNS and len(table) == 3
+    rows = {int(row["project_id"]): row for row in table}
+    assert (rows[a]["funded"], rows[a]["votes"], rows[c]["funded"]) == ("yes", "5", "no")
+    assert rows[c]["title_fi"] == "'=HYPERLINK(\"http://x\")"
+    assert f'/rounds/{round_id}/results.csv' in client.get(f"/rounds/{round_id}/results").get_data(as_text=True)

@@ -18,6 +18,7 @@ PUBLIC_ENDPOINTS = {
     "public.accessibility",
     "results.show_results",
     "results.show_pot",
+    "results.download_results",
     "results.privacy_notice",
     # Audit pages decide per round and reader (pb.services.exports.ballot_access): 404 when not allowed.
     "audit.show_round",

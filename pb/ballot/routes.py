@@ -23,6 +23,7 @@ from pb.models.voting import BallotChannel
 from pb.phases import phase_required
 from pb.security import client_address, now
 from pb.services import ServiceError
+from pb.services import electorate
 from pb.services import voting as voting_service
 from pb.services.codes import CodeThrottled, code_is_usable, redeem_code
 
@@ -63,21 +64,21 @@ def current_voter(round_: Round) -> Voter | None:
     today = now().date()
     if kind == "identity":
         claims = identity.attested_claims()
-        if claims is None or not voting_service.check_eligible(round_, claims).ok:
+        if claims is None or not electorate.check_eligible(round_, claims).ok:
             return None
-        area = voting_service.assigned_area(round_, claims)
+        area = electorate.assigned_area(round_, claims)
         return Voter(kind, identity.voter_reference(claims), BallotChannel.ONLINE,
-                     area.id if area else None, voting_service.age_band(claims, today))
+                     area.id if area else None, electorate.age_band(claims, today))
     if kind == "account":
         user = g.get("user")
         if user is None or not user.is_verified or not round_.is_self_declared:
             return None
         claims = _profile_claims(user)
-        if not voting_service.check_eligible(round_, claims).ok:
+        if not electorate.check_eligible(round_, claims).ok:
             return None
-        area = voting_service.assigned_area(round_, claims)
+        area = electorate.assigned_area(round_, claims)
         return Voter(kind, voting_service.account_reference(user.id), BallotChannel.ONLINE,
-                     area.id if area else None, voting_service.age_band(claims, today))
+                     area.id if area else None, electorate.age_band(claims, today))
     if kind == "code":
         code_id, ref = data.get("code"), data.get("ref")
         if not isinstance(code_id, int) or not isinstance(ref, str) or not code_is_usable(code_id):
@@ -95,8 +96,8 @@ def _forget_voter() -> None:
 def _start_page(round_: Round, *, code_form: CodeForm | None = None, refused: Claims | None = None,
                 status: int = 200):
     """The page that says how to identify; with *refused*, also why those claims may not vote."""
-    rules = voting_service.eligibility_rules(round_)
-    channels = voting_service.accepted_channels(round_)
+    rules = electorate.eligibility_rules(round_)
+    channels = electorate.accepted_channels(round_)
     providers = [] if Channel.IDENTITY not in channels else list(identity.providers().values())
     return render_template(
         "ballot/start.html",
@@ -118,7 +119,7 @@ def start(round_id: int):
         return redirect(url_for("ballot.build_ballot", round_id=round_id), code=303)
     claims = identity.attested_claims()
     if claims is not None:
-        decision = voting_service.check_eligible(round_, claims)
+        decision = electorate.check_eligible(round_, claims)
         if decision.ok:
             session[VOTER_KEY] = {"round": round_.id, "kind": "identity"}
             return redirect(url_for("ballot.build_ballot", round_id=round_id), code=303)
@@ -164,7 +165,7 @@ def use_account(round_id: int):
     if not user.is_verified:
         return _start_page(round_, status=403)
     claims = _profile_claims(user)
-    if not voting_service.check_eligible(round_, claims).ok:
+    if not electorate.check_eligible(round_, claims).ok:
         return _start_page(round_, refused=claims, status=403)
     session[VOTER_KEY] = {"round": round_.id, "kind": "account"}
     return redirect(url_for("ballot.build_ballot", round_id=round_id), code=303)
@@ -172,7 +173,7 @@ def use_account(round_id: int):
 
 def _area_of(round_: Round, voter: Voter) -> Area | None:
     """The voter's area: assigned, or chosen in the request (``area``), or None."""
-    areas = voting_service.voting_areas(round_)
+    areas = electorate.voting_areas(round_)
     if voter.area_id is not None:
         return next((a for a in areas if a.id == voter.area_id), None)
     if len(areas) == 1:
@@ -197,8 +198,8 @@ def _chosen(pots) -> dict[int, list[str]]:
 
 def _ballot_page(round_: Round, area: Area, chosen: dict, *, problems=(), status: int = 200):
     pots = []
-    for pot in voting_service.ballot_pots(round_, area):
-        projects = voting_service.pot_projects(pot)
+    for pot in electorate.ballot_pots(round_, area):
+        projects = electorate.pot_projects(pot)
         picked = set(chosen.get(pot.id, ()))
         total = sum(p.cost for p in projects if str(p.id) in picked)
         pots.append({"area": pot, "projects": projects, "picked": picked, "total": total,
@@ -226,8 +227,8 @@ def build_ballot(round_id: int):
     area = _area_of(round_, voter)
     if area is None:
         return render_template("ballot/choose_area.html", round=round_,
-                               areas=voting_service.voting_areas(round_)), 200
-    pots = voting_service.ballot_pots(round_, area)
+                               areas=electorate.voting_areas(round_)), 200
+    pots = electorate.ballot_pots(round_, area)
     if request.method == "GET":
         return _ballot_page(round_, area, {})
     form = BallotForm()
@@ -258,8 +259,8 @@ def cast(round_id: int):
     area = _area_of(round_, voter)
     if area is None:
         return render_template("ballot/choose_area.html", round=round_,
-                               areas=voting_service.voting_areas(round_)), 400
-    chosen = _chosen(voting_service.ballot_pots(round_, area))
+                               areas=electorate.voting_areas(round_)), 400
+    chosen = _chosen(electorate.ballot_pots(round_, area))
     try:
         result = voting_service.cast_ballot(
             round_.id, area.id, chosen, voter_ref=voter.voter_ref, channel=voter.channel, at=now(),

@@ -17,7 +17,7 @@ from pb.models.voting import CodeBatch
 from pb.security import now
 from pb.services import ServiceError
 from pb.services import codes as codes_service
-from pb.services.voting import voting_areas
+from pb.services.electorate import voting_areas
 from pb.voting_codes import render_csv
 
 bp = Blueprint("codes", __name__)

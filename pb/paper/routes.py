@@ -16,6 +16,7 @@ from pb.phases import phase_required
 from pb.security import now
 from pb.services import ServiceError
 from pb.services import paper as paper_service
+from pb.services import electorate
 from pb.services import voting as voting_service
 
 bp = Blueprint("paper", __name__)
@@ -32,7 +33,7 @@ def _pots(round_: Round):
 
 
 def _entry_page(round_: Round, form: PaperEntryForm, area, picked=(), problems=(), status: int = 200):
-    projects = voting_service.pot_projects(area) if area is not None else []
+    projects = electorate.pot_projects(area) if area is not None else []
     return render_template("paper/enter_ballot.html", round=round_, form=form, areas=_pots(round_), area=area,
                            projects=projects, picked=set(picked), problems=problems), status
 
@@ -87,7 +88,7 @@ def check_in(round_id: int):
     round_ = _round(round_id)
     form = CheckInForm()
     claims = identity.attested_claims()
-    decision = voting_service.check_eligible(round_, claims) if claims is not None else None
+    decision = electorate.check_eligible(round_, claims) if claims is not None else None
     if request.method == "POST" and form.validate_on_submit() and claims is not None:
         if not decision.ok:
             abort(403)
@@ -103,7 +104,7 @@ def check_in(round_id: int):
     already = claims is not None and voting_service.has_voted(round_.id, identity.voter_reference(claims))
     return render_template(
         "paper/check_in.html", round=round_, form=form, claims=claims, already=already,
-        reasons=(reason_messages(voting_service.eligibility_rules(round_), claims)
+        reasons=(reason_messages(electorate.eligibility_rules(round_), claims)
                  if decision is not None and not decision.ok else []),
         providers=list(identity.providers().values()),
     )

@@ -12,8 +12,7 @@ from pb.helsinki import helsinki_time
 from pb.i18n import localized
 from pb.models import Round
 from pb.results.explain import RULE_NAMES, chain_explanation
-from pb.services import results, round_phases
-from pb.services import voting as voting_service
+from pb.services import electorate, results, round_phases
 
 bp = Blueprint("public", __name__)
 
@@ -45,7 +44,7 @@ def who_can_vote(round_: Round) -> list[list[str]]:
     """The round's eligibility in sentences: one list per alternative rule (a voter needs to
     meet one), the areas named in the visitor's language."""
     area_names = {area.code: localized(area, "name") for area in round_.areas}
-    return [rule_summary(rule, area_names) for rule in voting_service.eligibility_rules(round_)]
+    return [rule_summary(rule, area_names) for rule in electorate.eligibility_rules(round_)]
 
 
 @bp.route("/accessibility")

@@ -53,7 +53,7 @@ def create_batch(round_id: int, count: int, label: str, *, area_id: int | None, 
 
     Returns the stored batch and the generated codes (to be shown once, now).
     """
-    from pb.services.voting import accepted_channels
+    from pb.services.electorate import accepted_channels
 
     round_ = db.session.get(Round, round_id)
     if round_ is None:
@@ -155,7 +155,8 @@ def _fail(address: str, at: datetime, message) -> CodeRefused:
 def redeem_code(round_id: int, typed: str, *, address: str, at: datetime) -> RedeemedCode:
     """Check a typed code for a round (well formed, known, unused, not voided, within the
     address's limit). Does not use it up: casting does, in the ballot's transaction."""
-    from pb.services.voting import check_eligible, code_reference
+    from pb.services.electorate import check_eligible
+    from pb.services.voting import code_reference
 
     wait = code_throttle(address, at)
     if wait:

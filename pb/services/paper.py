@@ -105,7 +105,8 @@ def enter_paper_ballot(round_id: int, serial_text: str, area_id: int, project_id
 
 def _check_citywide(round_: Round, area: Area, project_ids: list[str]):
     """Check a citywide paper ballot on its own (it is not tied to a voter's area)."""
-    from pb.services.voting import BallotPart, _explain, ballot_format, parse_choices, pot_projects
+    from pb.services.electorate import pot_projects
+    from pb.services.voting import BallotPart, _explain, ballot_format, parse_choices
     from voting.ballots import ballot_problems
 
     chosen = parse_choices(project_ids)

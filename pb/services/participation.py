@@ -19,7 +19,7 @@ from pb.extensions import db
 from pb.models import BallotChannel, Round
 from pb.models.voting import Ballot
 from pb.services.exports import demographics_min_group_size
-from pb.services.voting import AGE_BANDS
+from pb.services.electorate import AGE_BANDS
 
 
 @dataclass(frozen=True)

@@ -19,20 +19,19 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 
-from pb.eligibility import Channel, Claims, EligibilityRule, check_eligibility
 from pb.extensions import db
 from pb.models import Area, Phase, Project, Round
 from pb.models.voting import Ballot, BallotChannel, BallotChoice, VoterRecord, VotingCode
 from pb.receipts import generate_receipt, receipt_hash
 from pb.services import ServiceError
-from pb.services.areas import area_of_school
+from pb.services.electorate import ballot_pots, pot_projects
 from pb.services.round_phases import current_phase
 from pb.services.rounds import ballot_format
 from voting.ballots import ballot_problems
@@ -88,86 +87,6 @@ def replace_reference(round_id: int, voter_ref: str) -> str:
     """The key that finds a voter's ballot again for replacement; derived under the server
     key, so the database alone cannot link ballot and voter record."""
     return _keyed("pb-replace-v1", f"{int(round_id)}\x00{voter_ref}")
-
-
-# The round's settings --------------------------------------------------------------------
-
-
-def eligibility_rules(round_: Round) -> list[EligibilityRule]:
-    """The round's eligibility rules (alternatives); a self-declared round also accepts
-    email accounts."""
-    rules = round_.eligibility_rules() or [EligibilityRule()]
-    if round_.is_self_declared:
-        rules = [replace(rule, channels=rule.channels | {Channel.SELF_DECLARED}) for rule in rules]
-    return rules
-
-
-def accepted_channels(round_: Round) -> frozenset[Channel]:
-    """Every way a voter may show they may vote in this round."""
-    return frozenset().union(*(rule.channels for rule in eligibility_rules(round_)))
-
-
-def voting_areas(round_: Round) -> list[Area]:
-    """The areas a voter may vote in (the citywide pot is added to every ballot)."""
-    return [area for area in round_.areas if not area.is_citywide]
-
-
-def citywide_area(round_: Round) -> Area | None:
-    return next((area for area in round_.areas if area.is_citywide), None)
-
-
-def ballot_pots(round_: Round, area: Area) -> list[Area]:
-    """The pots of a ballot in ``area``: the area, then the citywide pot if the round has one."""
-    pots = [area]
-    citywide = citywide_area(round_)
-    if citywide is not None and citywide.id != area.id:
-        pots.append(citywide)
-    return pots
-
-
-def pot_projects(area: Area) -> list[Project]:
-    """The projects on the ballot paper of one pot, in ballot order."""
-    return list(
-        db.session.scalars(
-            sa.select(Project).where(Project.area_id == area.id).order_by(Project.position, Project.id)
-        )
-    )
-
-
-def assigned_area(round_: Round, claims: Claims | None) -> Area | None:
-    """The area a voter is assigned: the area that lists their school (a pupil votes in the
-    area of their school), else the area of their home area claim when the round's
-    eligibility limits home areas; otherwise (None) the voter chooses."""
-    if claims is None:
-        return None
-    by_school = area_of_school(round_, claims.school)
-    if by_school is not None:
-        return by_school
-    if not claims.home_area:
-        return None
-    if not any(rule.areas for rule in eligibility_rules(round_)):
-        return None
-    return next((a for a in voting_areas(round_) if a.code == claims.home_area), None)
-
-
-#: The coarse age bands of ballots (by the age reached in the voting year), youngest first.
-AGE_BANDS = ("under-13", "13-16", "17", "18-29", "30-44", "45-64", "65+")
-
-
-def age_band(claims: Claims | None, on: date) -> str | None:
-    """A coarse age band for demographics (None when the age is not known)."""
-    if claims is None or claims.birth_year is None:
-        return None
-    age = on.year - claims.birth_year  # age reached this year: coarse on purpose
-    for upper, band in zip((12, 16, 17, 29, 44, 64), AGE_BANDS):
-        if age <= upper:
-            return band
-    return AGE_BANDS[-1]
-
-
-def check_eligible(round_: Round, claims: Claims):
-    """The eligibility decision for ``claims`` under the round's rule."""
-    return check_eligibility(eligibility_rules(round_), claims)
 
 
 # Checking a ballot --------------------------------------------------------------------------

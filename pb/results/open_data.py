@@ -25,10 +25,11 @@ COLUMNS = (
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 
-def rows(round_: Round, run: TallyRun) -> list[dict]:
-    """Every project of every pot of the published run: funded ones in order, then the others."""
+def rows(round_: Round, views: list[service.PotView]) -> list[dict]:
+    """Every project of every pot (``service.pot_views`` of the published run): funded ones in
+    order, then the others."""
     out = []
-    for pot in service.pot_views(run):
+    for pot in views:
         area = pot.area
         for line in pot.funded + pot.unfunded:
             project = line.project
@@ -46,18 +47,19 @@ def as_json(round_: Round, run: TallyRun) -> str:
     """``{"round": {...}, "pots": [{area, budget, ballots, channels}], "projects": [rows]}``,
     keys sorted, UTF-8 text, one final newline."""
     taking = participation(round_)
+    views = service.pot_views(run)
     pots = [
         {"area_code": pot.area.code, "area_budget": pot.budget, "ballots_counted": pot.ballot_count,
          "total_cost": pot.total_cost,
          "channels": dict(taking[pot.area.id].channels) if pot.area.id in taking else {}}
-        for pot in service.pot_views(run)
+        for pot in views
     ]
     data = {
         "round": {"id": round_.id, "name_fi": round_.name_fi, "name_sv": round_.name_sv,
                   "name_en": round_.name_en, "rule": run.rule, "tie_break": run.tie_break,
                   "config_digest": run.config_digest},
         "pots": pots,
-        "projects": rows(round_, run),
+        "projects": rows(round_, views),
     }
     return json.dumps(data, ensure_ascii=False, sort_keys=True, indent=1) + "\n"
 
@@ -67,7 +69,7 @@ def as_csv(round_: Round, run: TallyRun) -> str:
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=COLUMNS, lineterminator="\r\n")
     writer.writeheader()
-    for row in rows(round_, run):
+    for row in rows(round_, service.pot_views(run)):
         cells = {key: _cell(value) for key, value in row.items()}
         cells["funded"] = "yes" if row["funded"] else "no"
         writer.writerow(cells)

@@ -31,10 +31,6 @@ class Participation:
     age_bands: list[tuple[str, int]] | None
     age_unknown: int
 
-    @property
-    def ballots(self) -> int:
-        return sum(self.channels.values())
-
 
 def participation(round_: Round) -> dict[int, Participation]:
     """Each pot's participation (area id -> :class:`Participation`), from the counted ballots."""

@@ -363,6 +363,103 @@ def test_runs_stop_once_their_cost_against_a_limit_is_decided():
             assert (part.selected, part.ties) == (full.selected, full.ties)
 
 
+def _money_after(prep: core.Prepared, history: list[int], u: int, cardinality: bool):
+    """Every voter's exact money after funding *history* (in that order) from a per-voter
+    budget u, and the rho of every other candidate then (None: unaffordable); None if some
+    project of the history is unaffordable when its turn comes."""
+    money = [Fraction(u * prep.L)] * prep.n_active
+
+    def price(k):
+        sup = sorted(money[i] for i in prep.sup[k])
+        need, left = Fraction(prep.cost_l[k]), len(sup)
+        if sum(sup) < need:
+            return None
+        for m_i in sup:
+            if m_i * left >= need:
+                break
+            need -= m_i
+            left -= 1
+        return need / left if left else Fraction(0)
+
+    for k in history:
+        x = price(k)
+        if x is None:
+            return None
+        for i in prep.sup[k]:
+            money[i] -= min(money[i], x)
+    rhos = {}
+    for k in range(len(prep.cands)):
+        if k not in history:
+            x = price(k)
+            rhos[k] = None if x is None else (x if cardinality else x / prep.cost_l[k])
+    return money, rhos
+
+
+def test_money_at_a_fixed_history_never_falls_as_the_budget_grows():
+    """The fact behind ``_mes_fast.Bounds``: on 1,500 seeded random instances and random
+    funding histories, raising the per-voter budget leaves every voter at least as much money
+    after the same history, every other project at most the same rho, and a project that is
+    affordable at the smaller budget affordable at the larger."""
+    rng = random.Random(1129)
+    checked = 0
+    for prep, cardinality, u, _ in _random_instances(rng, 1500):
+        m = len(prep.cands)
+        history = rng.sample(range(m), rng.randint(0, m - 1))
+        low = _money_after(prep, history, u, cardinality)
+        high = _money_after(prep, history, u + rng.randint(1, 30), cardinality)
+        if low is None:
+            continue
+        assert high is not None  # the history stays affordable with more money
+        checked += 1
+        assert all(a <= b for a, b in zip(low[0], high[0]))
+        for k, rho in low[1].items():
+            if rho is not None:
+                assert high[1][k] is not None and high[1][k] <= rho
+    assert checked > 500  # most histories are affordable at the smaller budget
+
+
+@settings(max_examples=150)
+@given(st.one_of(small, small_frac), st.lists(st.integers(0, 60), min_size=2, max_size=10),
+       st.booleans(), st.booleans(), st.sampled_from([0, 64]))
+def test_runs_taking_bounds_from_other_budgets_agree(election, budgets, cardinality, share, bits):
+    """Runs that start from the rho bounds of runs at other budgets (``Bounds``: valid only
+    at budgets at most the one they were found at, so the budgets here come in any order),
+    alone or sharing class counts, with or without fixed-point bits, fund exactly what an
+    independent exact run at each budget funds, with the same ties."""
+    votes = vote_counts(election)
+    costs = {p: pr.cost for p, pr in election.projects.items()}
+    fundable = [p for p in election.projects if votes[p] and not election.projects[p].is_withdrawn]
+    if not fundable:
+        return
+    chain = TieChain.parse("cost,votes,id")
+    rank = {p: i for i, p in enumerate(chain.order(fundable, costs, votes))}
+    prep = core.prepare([b.projects for b in election.ballots], fundable, costs, rank,
+                        len(election.ballots))
+    shared = Shared(prep) if share else None
+    bounds = fast.Bounds()
+    with mock.patch.object(fast, "_BITS", bits):
+        for u in budgets:
+            run = fast.run_fast(prep, u, cardinality=cardinality, shared=shared, bounds=bounds)
+            exact = core.run(prep, u, cardinality=cardinality)
+            assert (run.selected, run.ties) == (exact.selected, exact.ties)
+
+
+def test_runs_taking_bounds_from_larger_budgets_agree_on_random_instances():
+    """On 1,500 seeded random instances, runs from a budget down to a smaller one, each
+    taking the rho bounds of the runs above it (the add1 loop's blocks), and told to decide
+    their cost against a limit or not, take the same steps as independent exact runs."""
+    rng = random.Random(29112026)
+    for prep, cardinality, u, _ in _random_instances(rng, 1500):
+        bounds = fast.Bounds()
+        over = rng.choice([None, rng.randint(0, sum(prep.cost_l))])
+        for v in range(u + rng.randint(0, 12), u - 1, -1):
+            run = fast.run_fast(prep, v, cardinality=cardinality, bounds=bounds, decide_over=over)
+            exact = core.run(prep, v, cardinality=cardinality)
+            assert run.selected == exact.selected[:len(run.selected)]
+            if run.complete:
+                assert (run.selected, run.ties) == (exact.selected, exact.ties)
+
+
 @pytest.mark.parametrize("bits", [0, 64])
 def test_per_voter_evaluation_agrees_on_random_instances(bits):
     """Evaluating with one entry per supporter (what the engine does from PER_VOTER_FROM

@@ -36,7 +36,7 @@ ZERO_RHO = Ratio(0, 1)
 
 def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
              shared: Shared | None = None, decide_over: int | None = None,
-             decide_within: bool = True) -> RunResult:
+             decide_within: bool = True, bounds: "Bounds | None" = None) -> RunResult:
     """The same run as ``run(..., track=False)``, tuned for large elections.
 
     Exact values need ever larger integers (the common denominator of the payments grows at
@@ -111,7 +111,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             alive = list(map(not_, map(zero.__contains__, classes)))
             classes = list(compress(classes, alive))
             weights = list(compress(weights, alive))
-        if len(classes) > 8:  # money_of once per class, however often it is listed
+        if per_voter and len(classes) > 8:  # money_of once per class, however often listed
             merged: Counter = Counter()
             for c, w in zip(classes, weights):
                 merged[c] += w
@@ -159,7 +159,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             ws = list(cnt.values())
         else:
             cl, ws = shared.counts(node, k)
-            if zero:  # leave out the classes that have nothing left (they pay nothing)
+            if zero and not zero.isdisjoint(cl):  # leave out the classes with nothing left
                 alive = list(map(not_, map(zero.__contains__, cl)))
                 cl = list(compress(cl, alive))
                 ws = list(compress(ws, alive))
@@ -252,8 +252,26 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     spent_l = 0
     left_l = sum(cost_l)  # the cost of the candidates neither funded nor found unaffordable
     complete = True
+    budget = Fraction(u, q)
+    tnode = 0  # this run's node in ``bounds``' tree of histories
+    seeded = -1  # the last step whose heap took the bounds of earlier runs
+    snap = None  # the bounds of an earlier run at this step's node: project -> heap entry
     while heap:
-        _, rk, k, _ = heappop(heap)
+        if bounds is not None and seeded != step:
+            seeded = step
+            snap = bounds.get(tnode, budget)
+        if snap is not None:
+            entry = heappop(heap)
+            known = snap.get(entry[2])
+            if known is None:  # unaffordable there, so here too
+                left_l -= cost_l[entry[2]]
+                continue
+            if known[0] > entry[0]:  # a better bound: back into the heap, no evaluation
+                heapq.heappush(heap, known)
+                continue
+            _, rk, k, _ = entry
+        else:
+            _, rk, k, _ = heappop(heap)
         ev = evaluated(k)
         if ev is None:
             left_l -= cost_l[k]
@@ -298,6 +316,10 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                     val2 = ev2[0] if ev2[0] > val else exact_of(ev2)[0]
                 pending.append(_entry(val2, entry[1], entry[2]))
             _push_all(heap, pending)
+        if bounds is not None:
+            kept = list(heap)
+            kept.append(_entry(ev[6][0] if ev[6] is not None else lo, rk, k))
+            tnode = bounds.put(tnode, budget, kept, k)
         step += 1
         if len(tied) > 1:
             ties.append((step, tied))
@@ -380,3 +402,31 @@ def _exact_order(entry: tuple[int, int, int, Ratio]) -> tuple[Ratio, int]:
 def _push_all(heap: list, entries: list) -> None:
     for entry in entries:
         heapq.heappush(heap, entry)
+
+
+class Bounds:
+    """Lower bounds of every candidate's rho at each history node, kept across the runs of
+    the add1 loop. At a fixed history (the same projects funded in the same order), every
+    voter's money is nondecreasing in the per-voter budget, so every rho is nonincreasing in
+    it and a project unaffordable at one budget is unaffordable at every smaller one: the
+    bounds a run found are valid for every run at a budget at most its own."""
+
+    def __init__(self) -> None:
+        self.children: dict[tuple[int, int], int] = {}
+        self.snaps: dict[int, tuple[Fraction, dict]] = {}
+
+    def get(self, node: int, budget: Fraction):
+        got = self.snaps.get(node)
+        if got is None or got[0] < budget:
+            return None
+        if type(got[1]) is list:
+            got = self.snaps[node] = (got[0], {entry[2]: entry for entry in got[1]})
+        return got[1]
+
+    def put(self, node: int, budget: Fraction, entries: list, k: int) -> int:
+        self.snaps[node] = (budget, entries)
+        key = (node, k)
+        child = self.children.get(key)
+        if child is None:
+            child = self.children[key] = len(self.children) + 1
+        return child

@@ -25,8 +25,10 @@ Completions:
   together, they are all funded at once. This is the procedure equalshares.net calls "Add1",
   not pabutools' ``voter_budget_increment=1`` (which starts at ``B/n`` and stops at the first
   exhaustive outcome). The result is exactly that of the ``+1`` loop, but the loop jumps over
-  ranges of ``b`` on which MES provably takes the same steps (see ``_mes_core``) and runs at
-  nearby budgets share their work (see ``_mes_fast``).
+  ranges of ``b`` on which MES provably takes the same steps (see ``_mes_core``), runs at
+  nearby budgets share their work (see ``_mes_fast``), and plain runs go in blocks of
+  budgets taken from the highest down, each run starting from the rho bounds that the runs
+  above it found (valid at every smaller budget: ``_mes_fast.Bounds``).
 - ``add1u``: ``add1``, then what is left of ``B`` is filled greedily by votes, skipping the
   projects that no longer fit, ties by the chain.
 
@@ -91,6 +93,11 @@ SHARE_MAX_VOTERS = 1_000
 #: that election slower (47.7 -> 54.4 s): its kept run stopped 3 steps before its end and had
 #: to be run again.
 DECIDE_WITHIN_AFTER = 16
+#: The largest block of plain add1 runs made from the top down (see ``_add1``).
+BLOCK_MAX = 32
+#: After a parametric run that certifies only its own budget, add1 waits this many times
+#: longer than the last time before it tries another.
+PARAMETRIC_BACKOFF = 4
 
 
 def mes(
@@ -232,30 +239,57 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     approvals = sum(len(s) for s in prep.sup)
     share = approvals <= SHARE_MAX_MEAN_LENGTH * n or n <= SHARE_MAX_VOTERS
     shared = Shared(prep) if share else None
+    # Plain runs go in blocks, each from its highest budget down: the rho bounds a run finds
+    # are valid at every smaller budget (``_mes_fast.Bounds``), so the runs below the first
+    # one of a block evaluate few projects. Blocks grow from one budget to BLOCK_MAX: the
+    # runs of the last block above the first overflow are wasted.
+    bounds = fast.Bounds()
+    block = 1
+    first_top = None  # (b, cost in units of 1/L) of the first block's highest run
     runs = 0
-    while True:
-        runs += 1
+    ended = False
+    while not ended:
         if plain_left or not parametric:
-            run = fast.run_fast(prep, u, cardinality=cardinality, shared=shared, decide_over=over,
-                                decide_within=runs > DECIDE_WITHIN_AFTER)
-            run.u_hi = u
-            plain_left = max(plain_left - 1, 0)
+            size = min(block, plain_left) if parametric else block
+            top = u + size - 1
+            done: dict[int, core.RunResult] = {}
+            for v in range(top, u - 1, -1):
+                runs += 1
+                # (the highest run of a block goes to its end: its cost sizes the next block)
+                done[v] = fast.run_fast(prep, v, cardinality=cardinality, shared=shared,
+                                        decide_over=over, bounds=bounds,
+                                        decide_within=v < top and runs > DECIDE_WITHIN_AFTER)
+            plain_left = max(plain_left - size, 0)
+            for v in range(u, top + 1):
+                run = done[v]
+                if sum(cost_of[prep.cands[k]] for k in run.selected) > budget:
+                    ended = True  # the outcome for kept_u (cost <= B) stands
+                    break
+                kept_u, kept_run, kept_at = v, run, (v if run.complete else None)
+                if len(run.selected) == m:  # the +1 loop stops at the first exhaustive outcome
+                    ended = True
+                    break
+            u = top + 1
+            block = _next_block(block, first_top, top, sum(prep.cost_l[k] for k in done[top].selected), over)
+            if first_top is None:
+                first_top = (top, sum(prep.cost_l[k] for k in done[top].selected))
+            continue
+        runs += 1
+        run = core.run(prep, u, cardinality=cardinality, track=True)
+        if run.u_hi == u:
+            plain_left = plain_burst
+            plain_burst = min(PARAMETRIC_BACKOFF * plain_burst, 256)
         else:
-            run = core.run(prep, u, cardinality=cardinality, track=True)
-            if run.u_hi == u:
-                plain_left = plain_burst
-                plain_burst = min(2 * plain_burst, 128)
-            else:
-                plain_burst = 1
+            plain_burst = 1
         cost = sum(cost_of[prep.cands[k]] for k in run.selected)
         if cost > budget:
             break  # the outcome for kept_u (cost <= B) stands
-        if len(run.selected) == m:  # the +1 loop stops at the first exhaustive outcome
+        if len(run.selected) == m:
             kept_u, kept_run, kept_at = u, run, u
             break
         if run.u_hi is None:  # pragma: no cover - a non-exhaustive run cannot stay forever
             raise AssertionError("MES run valid for every budget but not exhaustive")
-        kept_u, kept_run, kept_at = run.u_hi, run, (u if run.complete else None)
+        kept_u, kept_run, kept_at = run.u_hi, run, u
         u = run.u_hi + 1
     if kept_at == kept_u:
         final = kept_run  # already run at exactly kept_u: its ties are the ones to record
@@ -267,6 +301,20 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
         "add1_start": start,
         "add1_steps": kept_u - start,
     }
+
+
+def _next_block(block: int, first_top: tuple[int, int] | None, top: int, top_cost: int,
+                over: int) -> int:
+    """The size of add1's next block of plain runs: twice the last one, at most BLOCK_MAX,
+    and at most the number of budgets after which the cost of the blocks' highest runs, on
+    its trend since the first block, would pass the limit *over* (the runs of a block above
+    its first overflow are wasted). Only speed depends on this, never the outcome."""
+    size = min(2 * block, BLOCK_MAX)
+    if first_top is not None and top > first_top[0] and top_cost > first_top[1]:
+        # budgets to go at the trend's rate: (over - top_cost) / rate, rounded up
+        reach = -(-(over - top_cost) * (top - first_top[0]) // (top_cost - first_top[1]))
+        size = max(1, min(size, reach))
+    return size
 
 
 def _greedy_fill(already: list[str], ranked: list[str], costs: dict, votes: dict,

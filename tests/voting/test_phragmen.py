@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import importlib
 from fractions import Fraction
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
@@ -14,6 +16,8 @@ from voting.errors import RuleError
 from voting.model import WITHDRAWN_COST, Ballot, Election, VoteType
 from voting.rules.phragmen import phragmen
 from voting.tiebreak import TieChain, TieRecord
+
+phragmen_module = importlib.import_module("voting.rules.phragmen")  # the package re-exports the function
 
 
 def run(election, chain="cost,id"):
@@ -144,6 +148,18 @@ def test_budget_never_exceeded_and_matches_plain_version(election, chain):
     out = run(election, chain)
     assert out.total_cost == sum(election.projects[p].cost for p in out.selected) <= election.budget
     assert out.selected == naive_phragmen(election, chain)
+
+
+@given(elections(vote_type=None, max_projects=8, max_voters=20, with_costs_fractional=True), CHAINS)
+def test_loads_per_voter_give_the_same_result(election, chain):
+    """Keeping loads per voter (what the rule does from PER_VOTER_FROM voters on, forced here)
+    selects the same projects with the same loads, ties and stop as keeping bit sets per class,
+    and as the plain per-voter version."""
+    grouped = run(election, chain)
+    with mock.patch.object(phragmen_module, "PER_VOTER_FROM", 0):
+        per_voter = run(election, chain)
+    assert per_voter.to_dict() == grouped.to_dict()
+    assert per_voter.selected == naive_phragmen(election, chain)
 
 
 @given(elections(vote_type=None, max_projects=8), st.randoms(use_true_random=False))

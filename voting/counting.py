@@ -12,11 +12,11 @@ result does not depend on Python-level logic per ballot.
 from __future__ import annotations
 
 import gc
-from collections import Counter, deque
+from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
-from itertools import chain, repeat
-from operator import attrgetter, call
+from itertools import chain
+from operator import attrgetter
 from typing import Callable, Iterator, TypeVar
 
 from .errors import BallotError
@@ -178,17 +178,17 @@ def approvers(election: Election) -> dict[str, list[int]]:
     def compute() -> dict[str, list[int]]:
         lists: dict[str, list[int]] = {pid: [] for pid in election.projects}
         add = {pid: lst.append for pid, lst in lists.items()}
+        i = -1
         projs = ballot_projects(election)
         repeats = repeated_ballots(election)
         if repeats:
             projs = [tuple(dict.fromkeys(p)) if i in repeats else p for i, p in enumerate(projs)]
-        # add[pid](i) for every project of every ballot i, iterated at C level (a Python
-        # double loop took 1.39 s on the generated 1,000,000-voter election, this 1.13 s)
-        indices = chain.from_iterable(map(repeat, range(len(projs)), map(len, projs)))
         try:
-            deque(map(call, map(add.__getitem__, chain.from_iterable(projs)), indices), maxlen=0)
+            for i, projects in enumerate(projs):
+                for pid in projects:
+                    add[pid](i)
         except KeyError as exc:
-            raise unknown_project(election, exc.args[0]) from None
+            raise unknown_project(election, exc.args[0], i) from None
         return lists
 
     return _shared("approvers", election, compute)

@@ -7,7 +7,7 @@ add1 loop can share their work through ``_mes_shared.Shared``.
 from __future__ import annotations
 
 import heapq
-from collections import Counter, deque
+from collections import Counter
 from fractions import Fraction
 from math import gcd
 from itertools import compress
@@ -112,7 +112,9 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             classes = list(compress(classes, alive))
             weights = list(compress(weights, alive))
         if per_voter and len(classes) > 8:  # money_of once per class, however often listed
-            merged = Counter(classes)  # (per voter, every weight is 1)
+            merged: Counter = Counter()
+            for c, w in zip(classes, weights):
+                merged[c] += w
             classes, weights = list(merged), list(merged.values())
         num = sum(map(mul, weights, map(money_of, classes)))
         return total, Fraction(num, money_den[0])
@@ -357,8 +359,9 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                     approx.append(approx[c] - x_up)
                     parent.append(c)
                     paid_at.append(now)
-            sp = sups[k]  # every supporter moves to its class's new class (at C level)
-            deque(map(cls.__setitem__, sp, map(trans.__getitem__, map(cls_get, sp))), maxlen=0)
+            tget = trans.__getitem__
+            for i in sups[k]:
+                cls[i] = tget(cls[i])
         else:
             every = shared.counts(node, k)[0]
             node, trans = shared.child(node, k, every, now)

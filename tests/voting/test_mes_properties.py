@@ -97,6 +97,21 @@ def at_per_voter_budget(election: Election, b) -> Election:
     return replace(election, budget=b * len(election.ballots))
 
 
+def _prepared(election: Election, keep_withdrawn: bool = False) -> core.Prepared | None:
+    """What the MES engines need of *election* (projects with votes, withdrawn ones too
+    if asked; ranks by the default chain), or None when no project can be funded."""
+    votes = vote_counts(election)
+    costs = {p: pr.cost for p, pr in election.projects.items()}
+    fundable = [p for p, pr in election.projects.items()
+                if votes[p] and (keep_withdrawn or not pr.is_withdrawn)]
+    if not fundable:
+        return None
+    chain = TieChain.parse("cost,votes,id")
+    rank = {p: i for i, p in enumerate(chain.order(fundable, costs, votes))}
+    return core.prepare([b.projects for b in election.ballots], fundable, costs, rank,
+                        len(election.ballots))
+
+
 # --- properties -------------------------------------------------------------------------
 
 @given(small, st.sampled_from(CHAINS), st.booleans())
@@ -246,15 +261,9 @@ def test_comparison_step_follows_the_voter_counts(election):
 def test_parametric_range_is_exact(election, u, cardinality):
     """A parametric run at b = u reports a range [u, u_hi] over which plain MES takes the same
     steps (checked at every integer up to u + 25), and the fast engine agrees with both."""
-    votes = vote_counts(election)
-    costs = {p: pr.cost for p, pr in election.projects.items()}
-    fundable = [p for p in election.projects if votes[p]]
-    if not fundable:
+    prep = _prepared(election, keep_withdrawn=True)
+    if prep is None:
         return
-    chain = TieChain.parse("cost,votes,id")
-    rank = {p: i for i, p in enumerate(chain.order(fundable, costs, votes))}
-    prep = core.prepare([b.projects for b in election.ballots], fundable, costs, rank,
-                        len(election.ballots))
     tracked = core.run(prep, u, cardinality=cardinality, track=True)
     plain = core.run(prep, u, cardinality=cardinality)
     quick = fast.run_fast(prep, u, cardinality=cardinality)
@@ -270,15 +279,9 @@ def test_parametric_range_is_exact(election, u, cardinality):
 def test_runs_sharing_work_across_budgets_agree(election, budgets, cardinality):
     """Runs that share cached class counts across budgets (the add1 loop's fast path), taken
     in any order, fund exactly what an independent run at each budget funds, with the same ties."""
-    votes = vote_counts(election)
-    costs = {p: pr.cost for p, pr in election.projects.items()}
-    fundable = [p for p in election.projects if votes[p]]
-    if not fundable:
+    prep = _prepared(election, keep_withdrawn=True)
+    if prep is None:
         return
-    chain = TieChain.parse("cost,votes,id")
-    rank = {p: i for i, p in enumerate(chain.order(fundable, costs, votes))}
-    prep = core.prepare([b.projects for b in election.ballots], fundable, costs, rank,
-                        len(election.ballots))
     shared = Shared(prep)
     for u in budgets:
         alone = core.run(prep, u, cardinality=cardinality)
@@ -295,15 +298,9 @@ def test_fast_engine_exact_fallbacks_agree(election, budgets, q, cardinality):
     engine falls back to its exact sums of money (integers over one growing common
     denominator); alone and sharing work, at budgets u/q, it still funds exactly what the
     exact engine funds, with the same ties."""
-    votes = vote_counts(election)
-    costs = {p: pr.cost for p, pr in election.projects.items()}
-    fundable = [p for p in election.projects if votes[p] and not election.projects[p].is_withdrawn]
-    if not fundable:
+    prep = _prepared(election)
+    if prep is None:
         return
-    chain = TieChain.parse("cost,votes,id")
-    rank = {p: i for i, p in enumerate(chain.order(fundable, costs, votes))}
-    prep = core.prepare([b.projects for b in election.ballots], fundable, costs, rank,
-                        len(election.ballots))
     shared = Shared(prep)
     with mock.patch.object(fast, "_BITS", 0):
         for u in budgets:
@@ -426,15 +423,9 @@ def test_runs_taking_bounds_from_other_budgets_agree(election, budgets, cardinal
     at budgets at most the one they were found at, so the budgets here come in any order),
     alone or sharing class counts, with or without fixed-point bits, fund exactly what an
     independent exact run at each budget funds, with the same ties."""
-    votes = vote_counts(election)
-    costs = {p: pr.cost for p, pr in election.projects.items()}
-    fundable = [p for p in election.projects if votes[p] and not election.projects[p].is_withdrawn]
-    if not fundable:
+    prep = _prepared(election)
+    if prep is None:
         return
-    chain = TieChain.parse("cost,votes,id")
-    rank = {p: i for i, p in enumerate(chain.order(fundable, costs, votes))}
-    prep = core.prepare([b.projects for b in election.ballots], fundable, costs, rank,
-                        len(election.ballots))
     shared = Shared(prep) if share else None
     bounds = fast.Bounds()
     with mock.patch.object(fast, "_BITS", bits):

@@ -3,8 +3,8 @@
 For the larger real files in ../shared/pabulib/ and for a seeded synthetic election of
 1,000,000 voters x 200 projects (written to a temporary directory by ``generate.py``), it
 prints the parse time and each rule's time (in-process after parsing, best of 5, fewer runs
-when a call is slow, more when five runs take under 0.25 s), the peak memory, pabutools' time on the same real files in the same run,
-the ratio pabutools/ours, and whether the winners are identical; then PASS/FAIL per target.
+when a call is slow, more when five runs take under 0.25 s in total), the peak memory,
+pabutools' time on the same real files in the same run, the ratio pabutools/ours, and whether the winners are identical; then PASS/FAIL per target.
 
 Run from the repository root::
 
@@ -271,8 +271,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"- code: {git_state()}")
     print(f"- load average at start: {' '.join(f'{x:.2f}' for x in load_before)}")
     print("- times in seconds, best of 5 runs; `[k]` marks a best of only k runs (repeats stop once a task has "
-          "spent 20 s, 3 s for pabutools); a task whose 5 runs took under 0.25 s in all runs on, up to 50 times, "
-          "until they have (both engines alike); rule times are measured in-process after parsing")
+          "spent 20 s, 3 s for pabutools); a task whose 5 runs took under 0.25 s in total keeps running, up to 50 "
+          "runs, until they reach 0.25 s (both engines alike); rule times are measured in-process after parsing")
     print("- peak memory: ru_maxrss (peak RSS, resource.getrusage) of the child process that parsed the file "
           "and ran every rule on it (interpreter included)")
     print(f"- pabutools: every rule on the instance without 0-vote projects; per-call timeout {args.timeout:g} s, "

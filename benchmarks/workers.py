@@ -25,7 +25,6 @@ from __future__ import annotations
 import argparse
 import gc
 import json
-import math
 import resource
 import sys
 import time
@@ -46,9 +45,9 @@ def emit(**fields) -> None:
     print(json.dumps(fields), flush=True)
 
 
-#: A task whose first max-runs runs took less than this many seconds in all runs again, up
-#: to SHORT_MAX_RUNS times, until they have: the best of five runs of a few milliseconds
-#: varies by a factor of two on this machine (plain MES on Świecie: 3.4 to 7.3 ms).
+#: A task whose first max-runs runs took less than this many seconds in total keeps running,
+#: up to SHORT_MAX_RUNS runs, until its runs reach that total: the best of five runs of a few
+#: milliseconds varies by a factor of two on this machine (plain MES on Świecie: 3.4-7.3 ms).
 SHORT_SECONDS = 0.25
 SHORT_MAX_RUNS = 50
 

@@ -376,7 +376,7 @@ def _money_after(prep: core.Prepared, history: list[int], u: int, cardinality: b
                 break
             need -= m_i
             left -= 1
-        return need / left if left else Fraction(0)
+        return need / left
 
     for k in history:
         x = price(k)

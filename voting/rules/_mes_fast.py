@@ -55,7 +55,9 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     such candidates). The result then holds the steps taken so far, with ``complete`` False.
 
     With *shared* (a ``Shared`` for the same election and utility), runs at different budgets
-    share their work: see ``Shared``.
+    share their work: see ``Shared``. With *bounds* (a ``Bounds`` for the same election and
+    utility), the run starts each step from the rho bounds that runs at budgets at least its
+    own found at the same funding history, and records its own for runs below it.
     """
     L = prep.L
     cost_l = prep.cost_l

@@ -270,9 +270,10 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
                     ended = True
                     break
             u = top + 1
-            block = _next_block(block, first_top, top, sum(prep.cost_l[k] for k in done[top].selected), over)
+            top_cost = sum(prep.cost_l[k] for k in done[top].selected)
+            block = _next_block(block, first_top, top, top_cost, over)
             if first_top is None:
-                first_top = (top, sum(prep.cost_l[k] for k in done[top].selected))
+                first_top = (top, top_cost)
             continue
         runs += 1
         run = core.run(prep, u, cardinality=cardinality, track=True)

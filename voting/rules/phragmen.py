@@ -17,9 +17,9 @@ from ..tiebreak import DEFAULT_CHAINS, TieChain, TieRecord
 
 
 #: From this many voters on, loads are kept per voter (a class index each) rather than as one
-#: bit set per class: on the generated 1,000,000-voter election 9.1-10.2 s against 10.9-11.6 s
-#: (runs alternated in one process); below, bit sets are cheap (Warsaw 2026, 61,668 voters,
-#: keeps them; the crossover was not measured).
+#: bit set per class: on the generated 1,000,000-voter election 8.24 s against 9.04 s, and
+#: 8.00 s against 10.43 s with the order swapped (``benchmarks/compare.py``); below, bit sets
+#: are cheap (Warsaw 2026, 61,668 voters, keeps them; the crossover was not measured).
 PER_VOTER_FROM = 100_000
 
 

@@ -20,6 +20,7 @@ from voting.counting import vote_counts
 from voting.model import Ballot, Election
 from voting.rules import _mes_core as core
 from voting.rules import _mes_fast as fast
+from voting.rules import _mes_small as small_engine
 from voting.rules._mes_shared import Shared
 from voting.rules.mes import mes
 from voting.tiebreak import TieChain
@@ -114,11 +115,17 @@ def _prepared(election: Election, keep_withdrawn: bool = False) -> core.Prepared
 
 # --- properties -------------------------------------------------------------------------
 
-@given(small, st.sampled_from(CHAINS), st.booleans())
-def test_plain_mes_equals_the_reference(election, chain_text, cardinality):
-    """Plain MES picks the same projects in the same order, with the same ties, as the reference."""
+#: mes_module.SMALL_BELOW for each engine: every electorate counted per voter, or in classes.
+ENGINES = {"per voter": 10**9, "classes": 0}
+
+
+@given(small, st.sampled_from(CHAINS), st.booleans(), st.sampled_from(sorted(ENGINES)))
+def test_plain_mes_equals_the_reference(election, chain_text, cardinality, engine):
+    """Plain MES, counting money per voter or in budget classes, picks the same projects in
+    the same order, with the same ties, as the reference."""
     chain = TieChain.parse(chain_text)
-    out = mes(election, tie_break=chain, utility="cardinality" if cardinality else "cost")
+    with mock.patch.object(mes_module, "SMALL_BELOW", ENGINES[engine]):
+        out = mes(election, tie_break=chain, utility="cardinality" if cardinality else "cost")
     if not election.ballots:
         assert out.selected == []
         return
@@ -129,25 +136,28 @@ def test_plain_mes_equals_the_reference(election, chain_text, cardinality):
     assert all(t.chosen == out.selected[int(t.context.split()[-1]) - 1] for t in out.ties)
 
 
-@given(small_frac, st.booleans())
-def test_plain_mes_equals_the_reference_with_decimal_costs(election, cardinality):
-    """With decimal costs too, plain MES matches the reference exactly."""
+@given(small_frac, st.booleans(), st.sampled_from(sorted(ENGINES)))
+def test_plain_mes_equals_the_reference_with_decimal_costs(election, cardinality, engine):
+    """With decimal costs too, plain MES (either engine) matches the reference exactly."""
     chain = TieChain.parse("cost,votes,id")
-    out = mes(election, tie_break=chain, utility="cardinality" if cardinality else "cost")
+    with mock.patch.object(mes_module, "SMALL_BELOW", ENGINES[engine]):
+        out = mes(election, tie_break=chain, utility="cardinality" if cardinality else "cost")
     if election.ballots:
         share = Fraction(election.budget) / len(election.ballots)
         assert out.selected == reference_mes(election, share, chain, cardinality)[0]
 
 
 @settings(max_examples=80)
-@given(small, st.sampled_from(CHAINS), st.booleans(), st.sampled_from([0, 1, 16]))
-def test_add1_equals_the_plus_one_loop(election, chain_text, cardinality, plain_first):
+@given(small, st.sampled_from(CHAINS), st.booleans(), st.sampled_from([0, 1, 16]),
+       st.sampled_from(sorted(ENGINES)))
+def test_add1_equals_the_plus_one_loop(election, chain_text, cardinality, plain_first, engine):
     """add1 (which jumps over ranges of b with parametric runs, tried after 0, 1 or 16 plain
-    runs) gives exactly the outcome of the plain +1 loop."""
+    runs, its plain runs counting money per voter or in classes) gives exactly the outcome
+    of the plain +1 loop."""
     if not election.ballots:
         return
     chain = TieChain.parse(chain_text)
-    with mock.patch.object(mes_module, "PLAIN_FIRST", plain_first):
+    with mock.patch.multiple(mes_module, PLAIN_FIRST=plain_first, SMALL_BELOW=ENGINES[engine]):
         out = mes(election, tie_break=chain, completion="add1",
                   utility="cardinality" if cardinality else "cost")
     expected = reference_add1(election, chain, cardinality)
@@ -167,7 +177,8 @@ def test_add1_without_parametric_runs_equals_the_plus_one_loop(election, cardina
     if not election.ballots:
         return
     chain = TieChain.parse("cost,votes,id")
-    patches = {"PARAMETRIC_MAX_VOTERS": -1, "SHARE_MAX_MEAN_LENGTH": 10**9 if share else -1,
+    patches = {"SMALL_BELOW": 0,
+               "PARAMETRIC_MAX_VOTERS": -1, "SHARE_MAX_MEAN_LENGTH": 10**9 if share else -1,
                "SHARE_MAX_VOTERS": 10**9 if share else -1}
     if decide_early:
         patches["DECIDE_WITHIN_AFTER"] = 0
@@ -343,16 +354,17 @@ def test_fast_engine_exact_fallbacks_agree_on_random_instances():
             assert (run.selected, run.ties) == (at_v.selected, at_v.ties)
 
 
-def test_runs_stop_once_their_cost_against_a_limit_is_decided():
-    """On 1,500 seeded random instances and limits, a run told to decide whether it costs
-    more than a limit takes a prefix of the full run's steps, answers exactly as the full run
-    does, and is complete (all of the full run's steps) whenever it says so."""
+@pytest.mark.parametrize("run", [fast.run_fast, small_engine.run_small], ids=["classes", "per voter"])
+def test_runs_stop_once_their_cost_against_a_limit_is_decided(run):
+    """On 1,500 seeded random instances and limits, a run (of either engine) told to decide
+    whether it costs more than a limit takes a prefix of the full run's steps, answers exactly
+    as the full run does, and is complete (all of the full run's steps) whenever it says so."""
     rng = random.Random(20261129)
     for prep, cardinality, u, q in _random_instances(rng, 1500):
-        full = fast.run_fast(prep, u, q, cardinality=cardinality)
+        full = run(prep, u, q, cardinality=cardinality)
         full_cost = sum(prep.cost_l[k] for k in full.selected)
         over = rng.randint(0, sum(prep.cost_l))
-        part = fast.run_fast(prep, u, q, cardinality=cardinality, decide_over=over)
+        part = run(prep, u, q, cardinality=cardinality, decide_over=over)
         cost = sum(prep.cost_l[k] for k in part.selected)
         assert part.selected == full.selected[:len(part.selected)]
         assert (cost > over) == (full_cost > over)
@@ -435,20 +447,55 @@ def test_runs_taking_bounds_from_other_budgets_agree(election, budgets, cardinal
             assert (run.selected, run.ties) == (exact.selected, exact.ties)
 
 
-def test_runs_taking_bounds_from_larger_budgets_agree_on_random_instances():
-    """On 1,500 seeded random instances, runs from a budget down to a smaller one, each
-    taking the rho bounds of the runs above it (the add1 loop's blocks), and told to decide
-    their cost against a limit or not, take the same steps as independent exact runs."""
+@pytest.mark.parametrize("engine", [fast.run_fast, small_engine.run_small],
+                         ids=["classes", "per voter"])
+def test_runs_taking_bounds_from_larger_budgets_agree_on_random_instances(engine):
+    """On 1,500 seeded random instances, runs (of either engine) from a budget down to a
+    smaller one, each taking the rho bounds of the runs above it (the add1 loop's blocks),
+    and told to decide their cost against a limit or not, take the same steps as independent
+    exact runs."""
     rng = random.Random(29112026)
     for prep, cardinality, u, _ in _random_instances(rng, 1500):
         bounds = fast.Bounds()
         over = rng.choice([None, rng.randint(0, sum(prep.cost_l))])
         for v in range(u + rng.randint(0, 12), u - 1, -1):
-            run = fast.run_fast(prep, v, cardinality=cardinality, bounds=bounds, decide_over=over)
+            run = engine(prep, v, cardinality=cardinality, bounds=bounds, decide_over=over)
             exact = core.run(prep, v, cardinality=cardinality)
             assert run.selected == exact.selected[:len(run.selected)]
             if run.complete:
                 assert (run.selected, run.ties) == (exact.selected, exact.ties)
+
+
+def test_per_voter_money_engine_agrees_on_random_instances():
+    """On 3,000 seeded random instances (up to 8 projects, 40 voters, per-voter budgets u/q),
+    the engine that keeps one exact integer of money per voter funds exactly what the exact
+    class engine funds, with the same ties."""
+    for prep, cardinality, u, q in _random_instances(random.Random(1129), 3000):
+        mine = small_engine.run_small(prep, u, q, cardinality=cardinality)
+        exact = core.run(prep, u, q, cardinality=cardinality)
+        assert (mine.selected, mine.ties, mine.complete) == (exact.selected, exact.ties, True)
+
+
+def test_per_voter_money_engine_agrees_with_free_projects_decimal_costs_and_ties():
+    """On 2,000 seeded random instances whose costs come from a few values (so that ties are
+    frequent), some free and some in quarters of the currency, the per-voter engine funds
+    exactly what the exact class engine funds, with the same ties."""
+    rng = random.Random(29)
+    tied_runs = 0
+    for _ in range(2000):
+        m, n = rng.randint(2, 7), rng.randint(1, 30)
+        values = [0, 1, Fraction(5, 4), 20, 30, Fraction(121, 4), 60]
+        costs = {str(k): rng.choice(values) for k in range(m)}
+        ballots = [[str(k) for k in rng.sample(range(m), rng.randint(1, m))] for _ in range(n)]
+        fundable = [p for p in costs if any(p in b for b in ballots)]
+        prep = core.prepare(ballots, fundable, costs, {p: i for i, p in enumerate(fundable)}, n)
+        cardinality = rng.random() < 0.3
+        u, q = rng.randint(1, 40), rng.randint(1, 4)
+        mine = small_engine.run_small(prep, u, q, cardinality=cardinality)
+        exact = core.run(prep, u, q, cardinality=cardinality)
+        assert (mine.selected, mine.ties) == (exact.selected, exact.ties)
+        tied_runs += bool(exact.ties)
+    assert tied_runs > 100  # the instances do exercise ties
 
 
 @pytest.mark.parametrize("bits", [0, 64])

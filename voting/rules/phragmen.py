@@ -11,7 +11,7 @@ from math import lcm
 from ..counting import approvers, ballot_projects, share_vote_counts, unknown_project
 from ..errors import RuleError
 from ..model import Election, VoteType
-from ..numbers import Amount, Ratio, normalize
+from ..numbers import Amount, normalize
 from ..outcome import Outcome
 from ..tiebreak import DEFAULT_CHAINS, TieChain, TieRecord
 
@@ -62,18 +62,18 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
         sup_lists = approvers(election)  # (it names a ballot with an unknown project)
         votes = {pid: len(lst) for pid, lst in sup_lists.items()}
     else:
-        # Each project's supporters as one byte per ballot, then as a bit set.
-        flags = {pid: bytearray(size) for pid in election.projects}
-        marks = {pid: row.__setitem__ for pid, row in flags.items()}
+        # Each project's supporters as one ASCII binary digit per ballot, then as a bit set.
+        flags = {pid: bytearray(b"0" * size) for pid in election.projects}
         i = -1
         try:
             for i, projects in enumerate(ballot_projects(election)):
                 for pid in projects:
-                    marks[pid](i, 1)
+                    flags[pid][i] = _ONE  # plain subscripts: the cheapest form measured
         except KeyError as exc:
             raise unknown_project(election, exc.args[0], i) from None
-        del marks
-        votes = {pid: row.count(1) for pid, row in flags.items()}
+        bit_sets = {pid: int(row, 2) if size else 0 for pid, row in flags.items()}
+        del flags
+        votes = {pid: voters.bit_count() for pid, voters in bit_sets.items()}
     share_vote_counts(election, votes)  # the column check after the rule needs them too
     costs = {pid: p.cost for pid, p in election.projects.items()}
     budget = election.budget
@@ -85,8 +85,7 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     if per_voter:
         supporters = {pid: sup_lists[pid] for pid in remaining}
     else:
-        supporters = {pid: int(flags[pid].translate(_DIGITS), 2) if size else 0 for pid in remaining}
-        del flags
+        supporters = bit_sets
 
     # Exact integers: costs are scaled by their common denominator, and loads are numerators
     # over one common denominator `den`, widened when a new load needs it.
@@ -103,10 +102,10 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     # A project's new load only grows as voters get loaded, so an old value is a lower bound:
     # a heap of bounds gives the projects to recompute, lowest first, until the next bound
     # exceeds the lowest exact load found. The heap is ordered by an integer key, the bound
-    # rounded down to 64 binary places (Ratio.floor_key, cheap to compare); popping every entry
+    # rounded down to 64 binary places (_floor_key, cheap to compare); popping every entry
     # whose key is at most the key of the lowest exact load pops every entry whose bound is at
     # most that load.
-    bounds = [_entry(Ratio(cost_num[pid], votes[pid]), pid) for pid in remaining]
+    bounds = [(_floor_key(cost_num[pid], votes[pid]), pid) for pid in remaining]
     heapify(bounds)
 
     # Per voter (large electorates): cls[i] is voter i's class, levels[c] class c's load
@@ -114,16 +113,21 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     cls = [0] * size if per_voter else []
     levels = [0]
 
-    def new_load(pid: str) -> Ratio:
-        carried = 0
-        if per_voter:
+    # carried(pid): the loads the supporters of pid carry now, in all, as a numerator over den.
+    if per_voter:
+        def carried(pid: str) -> int:
+            total = 0
             for c, count in Counter(map(cls.__getitem__, supporters[pid])).items():
-                carried += count * levels[c]
-        else:
+                total += count * levels[c]
+            return total
+    else:
+        def carried(pid: str) -> int:
+            total = 0
             mine = supporters[pid]
             for level, voters in classes.items():
-                carried += (mine & voters).bit_count() * level
-        return Ratio(cost_num[pid] * den + carried, den * votes[pid])
+                if shared := mine & voters:  # (about half the classes share none on Amsterdam 166)
+                    total += shared.bit_count() * level
+            return total
 
     selected: list[str] = []
     loads: dict[str, Amount] = {}
@@ -131,20 +135,22 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     stopped_by: list[str] = []
     spent: Amount = 0
     while bounds:
-        best: Ratio | None = None
+        # Within a step every new load is num / (den * votes), so loads compare as num / votes
+        # by cross-multiplying plain integers. Their floor keys compare first: unequal keys
+        # order the loads the same way, and only equal keys need the exact comparison.
         tied: list[str] = []
-        best_key = 0
-        fresh: list[tuple[Ratio, str]] = []
-        while bounds and (best is None or bounds[0][0] <= best_key):
+        best_num = best_votes = best_key = 0
+        fresh: list[tuple[int, str]] = []  # the projects recomputed, with their new keys
+        while bounds and (not tied or bounds[0][0] <= best_key):
             pid = heappop(bounds)[1]
-            exact = new_load(pid)
-            fresh.append((exact, pid))
-            if best is None or exact < best:
-                best, tied = exact, [pid]
-                best_key = best.floor_key()
-            elif exact == best:
+            num = cost_num[pid] * den + carried(pid)
+            n_votes = votes[pid]
+            key = _floor_key(num, den * n_votes)
+            fresh.append((key, pid))
+            if not tied or key < best_key or (key == best_key and num * best_votes < best_num * n_votes):
+                best_num, best_votes, best_key, tied = num, n_votes, key, [pid]
+            elif key == best_key and num * best_votes == best_num * n_votes:
                 tied.append(pid)
-        assert best is not None
         too_costly = [pid for pid in tied if spent + costs[pid] > budget]
         if too_costly:
             stopped_by = sorted(too_costly)
@@ -155,31 +161,30 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
             chosen = record.chosen
         else:
             chosen = tied[0]
-        for exact, pid in fresh:
-            if pid != chosen:
-                heappush(bounds, _entry(exact, pid))
+        for entry in fresh:
+            if entry[1] != chosen:
+                heappush(bounds, entry)
 
-        load = best.as_fraction()
+        load = Fraction(best_num, den * best_votes)
         wider = lcm(den, load.denominator) // den
-        if wider > 1:
-            den *= wider
-            classes = {level * wider: voters for level, voters in classes.items()}
-            levels = [level * wider for level in levels]
+        den *= wider
         new = load.numerator * (den // load.denominator)
         if per_voter:
+            if wider > 1:
+                levels = [level * wider for level in levels]
             levels.append(new)
             deque(map(cls.__setitem__, supporters[chosen], repeat(len(levels) - 1)), maxlen=0)
         else:
+            # The chosen project's supporters leave their classes (a class left empty goes)
+            # for the new one; the other levels are rewritten over the wider den.
             loaded = supporters[chosen]
-            kept = {}
-            for level, voters in classes.items():
-                voters &= ~loaded
-                if voters:
-                    kept[level] = voters
-            kept[new] = kept.get(new, 0) | loaded
-            classes = kept
+            unloaded = ~loaded
+            classes = {
+                level * wider: rest for level, voters in classes.items() if (rest := voters & unloaded)
+            }
+            classes[new] = classes.get(new, 0) | loaded
         selected.append(chosen)
-        loads[chosen] = normalize(load / scale)
+        loads[chosen] = normalize(load / scale if scale != 1 else load)
         spent += costs[chosen]
 
     return Outcome(
@@ -194,9 +199,11 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     )
 
 
-def _entry(value: Ratio, pid: str) -> tuple[int, str, Ratio]:
-    return (value.floor_key(), pid, value)
+def _floor_key(num: int, den: int) -> int:
+    """``num / den`` rounded down to 64 binary places, as an int (as ``Ratio.floor_key``): it is
+    monotone, so a smaller key means a smaller value, and equal keys need an exact look."""
+    return (num << 64) // den
 
 
-#: Turns a byte-per-voter array of 0s and 1s into the ASCII digits of a base-2 numeral.
-_DIGITS = bytes.maketrans(b"\x00\x01", b"01")
+#: The ASCII digit 1, marking a supporter in a project's row of base-2 digits.
+_ONE = ord("1")

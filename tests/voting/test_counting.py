@@ -17,9 +17,9 @@ from voting.counting import (
     repeated_ballots,
     vote_counts,
 )
-from voting.errors import BallotError
+from voting.errors import BallotError, RuleError
 from voting.model import Ballot, BallotFormat, Election, Project, VoteType
-from voting.rules import RULES, tally
+from voting.rules import RULES, check_vote_type, tally
 
 IDS = ("a", "b", "c", "d")
 COSTS = {"a": 3, "b": 5, "c": Fraction(7, 2), "d": 1}
@@ -96,6 +96,29 @@ def test_screen_reports_exactly_what_the_one_check_finds(fmt, data):
     got = [(n.voter_id, n.message.split(": ", 1)[1]) for n in election_warnings(election)
            if n.code == "ballot-limits"]
     assert got == _slow_warnings(election)
+
+
+
+@settings(max_examples=200)
+@given(formats(), st.data())
+def test_warnings_after_each_rule_are_what_the_one_check_finds(fmt, data):
+    """Inside tally, after the rule has counted the votes (Phragmén hands the session counts of
+    its own), the warnings still report exactly what ballot_problems finds on every ballot."""
+    drawn = [b for b in data.draw(st.lists(ballots(fmt), max_size=6)) if "zz" not in b[0]]
+    election = Election(
+        10, {pid: Project(pid, COSTS[pid]) for pid in IDS},
+        [Ballot(f"v{i}", projects, points, line=i + 1) for i, (projects, points) in enumerate(drawn)],
+        format=fmt,
+    )
+    expected = _slow_warnings(election)
+    for rule in RULES:
+        try:
+            check_vote_type(rule, election)
+        except RuleError:
+            continue  # (a rule that cannot count these ballots never gets to the checks)
+        got = [(n.voter_id, n.message.split(": ", 1)[1]) for n in tally(election, rule).warnings
+               if n.code == "ballot-limits"]
+        assert got == expected, rule
 
 
 CUM = VoteType.CUMULATIVE

@@ -17,10 +17,11 @@ from hypothesis import strategies as st
 
 from tests.voting.strategies import elections
 from voting.counting import vote_counts
-from voting.model import Ballot, Election
+from voting.model import Ballot, Election, Project
 from voting.rules import _mes_core as core
 from voting.rules import _mes_fast as fast
 from voting.rules import _mes_small as small_engine
+from voting.rules import _mes_wide as wide_engine
 from voting.rules._mes_shared import Shared
 from voting.rules.mes import mes
 from voting.tiebreak import TieChain
@@ -115,8 +116,11 @@ def _prepared(election: Election, keep_withdrawn: bool = False) -> core.Prepared
 
 # --- properties -------------------------------------------------------------------------
 
-#: mes_module.SMALL_BELOW for each engine: every electorate counted per voter, or in classes.
-ENGINES = {"per voter": 10**9, "classes": 0}
+#: What makes mes() count every electorate with each engine: exact money per voter
+#: (``_mes_small``), budget classes (``_mes_fast``), fixed-point bounds per voter (``_mes_wide``).
+ENGINES = {"per voter": {"SMALL_BELOW": 10**9},
+           "classes": {"SMALL_BELOW": 0, "WIDE_FROM": 10**9},
+           "wide": {"SMALL_BELOW": 0, "WIDE_FROM": 0}}
 
 
 @given(small, st.sampled_from(CHAINS), st.booleans(), st.sampled_from(sorted(ENGINES)))
@@ -124,7 +128,7 @@ def test_plain_mes_equals_the_reference(election, chain_text, cardinality, engin
     """Plain MES, counting money per voter or in budget classes, picks the same projects in
     the same order, with the same ties, as the reference."""
     chain = TieChain.parse(chain_text)
-    with mock.patch.object(mes_module, "SMALL_BELOW", ENGINES[engine]):
+    with mock.patch.multiple(mes_module, **ENGINES[engine]):
         out = mes(election, tie_break=chain, utility="cardinality" if cardinality else "cost")
     if not election.ballots:
         assert out.selected == []
@@ -140,7 +144,7 @@ def test_plain_mes_equals_the_reference(election, chain_text, cardinality, engin
 def test_plain_mes_equals_the_reference_with_decimal_costs(election, cardinality, engine):
     """With decimal costs too, plain MES (either engine) matches the reference exactly."""
     chain = TieChain.parse("cost,votes,id")
-    with mock.patch.object(mes_module, "SMALL_BELOW", ENGINES[engine]):
+    with mock.patch.multiple(mes_module, **ENGINES[engine]):
         out = mes(election, tie_break=chain, utility="cardinality" if cardinality else "cost")
     if election.ballots:
         share = Fraction(election.budget) / len(election.ballots)
@@ -157,7 +161,7 @@ def test_add1_equals_the_plus_one_loop(election, chain_text, cardinality, plain_
     if not election.ballots:
         return
     chain = TieChain.parse(chain_text)
-    with mock.patch.multiple(mes_module, PLAIN_FIRST=plain_first, SMALL_BELOW=ENGINES[engine]):
+    with mock.patch.multiple(mes_module, PLAIN_FIRST=plain_first, **ENGINES[engine]):
         out = mes(election, tie_break=chain, completion="add1",
                   utility="cardinality" if cardinality else "cost")
     expected = reference_add1(election, chain, cardinality)
@@ -168,16 +172,17 @@ def test_add1_equals_the_plus_one_loop(election, chain_text, cardinality, plain_
 
 
 @settings(max_examples=60)
-@given(small, st.booleans(), st.booleans(), st.booleans())
+@given(small, st.booleans(), st.booleans(), st.booleans(), st.sampled_from(["classes", "wide"]))
 def test_add1_without_parametric_runs_equals_the_plus_one_loop(election, cardinality, share,
-                                                                decide_early):
-    """The add1 paths large elections take (only fast runs, sharing work across budgets or
-    not, no parametric runs, runs stopped once their cost against B is certain from the
-    first run on or not) also give exactly the outcome of the plain +1 loop."""
+                                                                decide_early, engine):
+    """The add1 paths large elections take (only plain runs in classes, sharing work across
+    budgets or not, or per voter with fixed-point bounds; no parametric runs; runs stopped
+    once their cost against B is certain from the first run on or not) also give exactly the
+    outcome of the plain +1 loop."""
     if not election.ballots:
         return
     chain = TieChain.parse("cost,votes,id")
-    patches = {"SMALL_BELOW": 0,
+    patches = {**ENGINES[engine],
                "PARAMETRIC_MAX_VOTERS": -1, "SHARE_MAX_MEAN_LENGTH": 10**9 if share else -1,
                "SHARE_MAX_VOTERS": 10**9 if share else -1}
     if decide_early:
@@ -354,7 +359,8 @@ def test_fast_engine_exact_fallbacks_agree_on_random_instances():
             assert (run.selected, run.ties) == (at_v.selected, at_v.ties)
 
 
-@pytest.mark.parametrize("run", [fast.run_fast, small_engine.run_small], ids=["classes", "per voter"])
+@pytest.mark.parametrize("run", [fast.run_fast, small_engine.run_small, wide_engine.run_wide],
+                         ids=["classes", "per voter", "wide"])
 def test_runs_stop_once_their_cost_against_a_limit_is_decided(run):
     """On 1,500 seeded random instances and limits, a run (of either engine) told to decide
     whether it costs more than a limit takes a prefix of the full run's steps, answers exactly
@@ -447,8 +453,8 @@ def test_runs_taking_bounds_from_other_budgets_agree(election, budgets, cardinal
             assert (run.selected, run.ties) == (exact.selected, exact.ties)
 
 
-@pytest.mark.parametrize("engine", [fast.run_fast, small_engine.run_small],
-                         ids=["classes", "per voter"])
+@pytest.mark.parametrize("engine", [fast.run_fast, small_engine.run_small, wide_engine.run_wide],
+                         ids=["classes", "per voter", "wide"])
 def test_runs_taking_bounds_from_larger_budgets_agree_on_random_instances(engine):
     """On 1,500 seeded random instances, runs (of either engine) from a budget down to a
     smaller one, each taking the rho bounds of the runs above it (the add1 loop's blocks),
@@ -498,16 +504,72 @@ def test_per_voter_money_engine_agrees_with_free_projects_decimal_costs_and_ties
     assert tied_runs > 100  # the instances do exercise ties
 
 
+@pytest.mark.parametrize("engine", sorted(ENGINES))
+def test_every_engine_counts_repeated_projects_once_and_skips_withdrawn_ones(engine):
+    """On 300 seeded random elections whose ballots sometimes list a project twice and
+    approve a withdrawn project (cost 999999999), plain MES and add1 with each engine forced
+    give the reference's outcome: a repeat counts once, a withdrawn project is never funded.
+    No fixed-point bits below the money unit, so that exact money decides (rebuilt from the
+    ballots by the wide engine)."""
+    rng = random.Random(7)
+    chain = TieChain.parse("cost,votes,id")
+    for _ in range(300):
+        m, n = rng.randint(2, 6), rng.randint(1, 12)
+        projects = {str(k): Project(str(k), rng.randint(1, 80)) for k in range(m)}
+        projects["w"] = Project("w", 999_999_999)
+        ballots = []
+        for i in range(n):
+            chosen = rng.sample(sorted(projects), rng.randint(1, m))
+            if rng.random() < 0.3:
+                chosen.append(chosen[0])  # the same project twice in one ballot
+            ballots.append(Ballot(str(i), tuple(chosen)))
+        e = Election(rng.randint(10, 300), projects, ballots)
+        with mock.patch.multiple(mes_module, **ENGINES[engine]), \
+                mock.patch.object(fast, "_BITS", 0):
+            plain = mes(e, tie_break=chain)
+            add1 = mes(e, tie_break=chain, completion="add1")
+        assert plain.selected == reference_mes(e, Fraction(e.budget) / n, chain)[0]
+        expected = reference_add1(e, chain)
+        if expected[1] is None:
+            assert sorted(add1.selected) == expected[0]
+        else:
+            assert (add1.selected, add1.details["per_voter_budget"]) == expected
+
+
 @pytest.mark.parametrize("bits", [0, 64])
-def test_per_voter_evaluation_agrees_on_random_instances(bits):
-    """Evaluating with one entry per supporter (what the engine does from PER_VOTER_FROM
-    voters on, forced here on small instances) funds exactly what the exact engine funds,
-    with the same ties, with and without fixed-point bits below the money unit."""
-    for prep, cardinality, u, q in _random_instances(random.Random(11292026 + bits), 1500):
-        with mock.patch.object(fast, "_BITS", bits), mock.patch.object(fast, "PER_VOTER_FROM", 0):
-            per_voter = fast.run_fast(prep, u, q, cardinality=cardinality)
+def test_wide_engine_agrees_on_random_instances(bits):
+    """On 1,500 seeded random instances, the engine that keeps one fixed-point bound per
+    voter (what mes uses from WIDE_FROM voters on) funds exactly what the exact class engine
+    funds, with the same ties, with no bits below the money unit (so that the exact money
+    rebuilt from the ballots decides) and with 64."""
+    for prep, cardinality, u, q in _random_instances(random.Random(1000 + bits), 1500):
+        with mock.patch.object(fast, "_BITS", bits):
+            mine = wide_engine.run_wide(prep, u, q, cardinality=cardinality)
         exact = core.run(prep, u, q, cardinality=cardinality)
-        assert (per_voter.selected, per_voter.ties) == (exact.selected, exact.ties)
+        assert (mine.selected, mine.ties, mine.complete) == (exact.selected, exact.ties, True)
+
+
+def test_wide_engine_reads_ballots_naming_non_candidates_and_huge_budgets():
+    """On 1,000 seeded random instances where the ballots also name projects that are not
+    candidates (withdrawn ones) and some per-voter budgets are too large for machine words,
+    the per-voter fixed-point engine still funds exactly what the exact engine funds."""
+    rng = random.Random(4)
+    for _ in range(1000):
+        m, n = rng.randint(3, 8), rng.randint(2, 30)
+        costs = {str(k): rng.randint(1, 300) for k in range(m)}
+        ballots = [[str(k) for k in rng.sample(range(m), rng.randint(1, m))] for _ in range(n)]
+        voted = [p for p in costs if any(p in b for b in ballots)]
+        fundable = [p for p in voted if rng.random() < 0.8]  # the others: withdrawn
+        if not fundable:
+            continue
+        prep = core.prepare(ballots, fundable, costs, {p: i for i, p in enumerate(fundable)}, n,
+                            core.supporters(ballots, voted))
+        cardinality = rng.random() < 0.3
+        u = rng.choice([rng.randint(1, 60), 2**70 + rng.randint(0, 9)])
+        with mock.patch.object(fast, "_BITS", rng.choice([0, 64])):
+            mine = wide_engine.run_wide(prep, u, cardinality=cardinality)
+        exact = core.run(prep, u, cardinality=cardinality)
+        assert (mine.selected, mine.ties) == (exact.selected, exact.ties)
 
 
 # --- pabutools 1.2.3 as an oracle (small generated instances) -----------------------------

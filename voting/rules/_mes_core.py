@@ -39,7 +39,8 @@ class Prepared:
     ``cands`` are the fundable projects (at least one vote, not withdrawn); ``sup[k]`` lists
     the indices of the ballots that approve ``cands[k]``; ``cost_l[k]`` is the cost times ``L``
     (the common denominator of the costs), an integer; ``rank[k]`` is the position of
-    ``cands[k]`` in the tie-break chain's order (lower is preferred).
+    ``cands[k]`` in the tie-break chain's order (lower is preferred). ``ballots`` (when
+    known) lists each ballot's project ids, for engines that read a voter's ballot.
     """
 
     cands: list[str]
@@ -50,6 +51,7 @@ class Prepared:
     rank: list[int]
     n_voters: int
     n_active: int
+    ballots: Sequence[Sequence[str]] | None = None
 
 
 def supporters(ballot_sets: Iterable[Sequence[str]], pids: Iterable[str]) -> dict[str, list[int]]:
@@ -67,7 +69,8 @@ def supporters(ballot_sets: Iterable[Sequence[str]], pids: Iterable[str]) -> dic
 def prepare(ballot_sets: Sequence[Sequence[str]] | None, cands: list[str], costs: dict[str, Amount],
             rank_of: dict[str, int], n_voters: int,
             sup_all: dict[str, list[int]] | None = None) -> Prepared:
-    """Gather what every run needs; *sup_all* (from ``supporters``) saves a pass when known."""
+    """Gather what every run needs; *sup_all* (from ``supporters``) saves a pass when known.
+    *ballot_sets*, when given, are kept as ``Prepared.ballots``."""
     if sup_all is None:
         sup_all = supporters(ballot_sets, cands)
     sup = [sup_all[p] for p in cands]
@@ -78,7 +81,7 @@ def prepare(ballot_sets: Sequence[Sequence[str]] | None, cands: list[str], costs
             L = lcm(L, c.denominator)
     cost_l = [int(costs[p] * L) for p in cands]
     return Prepared(cands, [costs[p] for p in cands], cost_l, L, sup,
-                    [rank_of[p] for p in cands], n_voters, n_voters)
+                    [rank_of[p] for p in cands], n_voters, n_voters, ballot_sets)
 
 
 @dataclass(slots=True)

@@ -23,13 +23,6 @@ _BITS = 64
 _MIN_BITS = 16
 #: A pass's pool reaches 1/2**POOL_REACH_SHIFT above the price bound it was built for.
 POOL_REACH_SHIFT = 2
-#: From this many voters on, projects are evaluated with one entry per supporter rather than
-#: counted per class: with so many voters most classes hold one or two, and counting into a
-#: dict of hundreds of thousands of classes costs more than it saves. Measured in-process:
-#: plain MES on the generated 1,000,000-voter election 11.3-11.5 s per class, 9.6-9.9 s per
-#: supporter; on Warsaw 2026 (61,668 voters) 118 ms per class, 175 ms per supporter. The
-#: crossover between the two sizes was not measured.
-PER_VOTER_FROM = 250_000
 ZERO = Fraction(0)
 ZERO_RHO = Ratio(0, 1)
 
@@ -87,7 +80,6 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     zero: set[int] = set()  # (shared runs) classes whose voters have nothing left
     cls_get = cls.__getitem__
     approx_get = approx.__getitem__
-    per_voter = shared is None and prep.n_active >= PER_VOTER_FROM
 
     def money_of(c: int) -> int:
         """Class c's exact money times ``money_den[0]`` (memoized until it widens)."""
@@ -113,11 +105,6 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             alive = list(map(not_, map(zero.__contains__, classes)))
             classes = list(compress(classes, alive))
             weights = list(compress(weights, alive))
-        if per_voter and len(classes) > 8:  # money_of once per class, however often listed
-            merged: Counter = Counter()
-            for c, w in zip(classes, weights):
-                merged[c] += w
-            classes, weights = list(merged), list(merged.values())
         num = sum(map(mul, weights, map(money_of, classes)))
         return total, Fraction(num, money_den[0])
 
@@ -140,18 +127,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         bounds on rho (equal when no supporter is poor), the number of rich supporters and
         the poor classes; ``exact`` (filled on demand) is (rho, N), N the part of the cost
         the rich supporters pay, in units of 1/L."""
-        if per_voter:
-            # One entry per supporter with something left (entries of one class repeat):
-            # cheaper than counting them per class when most classes hold few voters.
-            sp = sups[k]
-            cl = list(map(cls_get, sp))
-            spent = cl.count(0)
-            if spent:
-                if spent * 3 > len(sp):
-                    sups[k] = list(compress(sp, cl))
-                cl = list(filter(None, cl))
-            ws = [1] * len(cl)
-        elif shared is None:
+        if shared is None:
             sp = sups[k]
             cnt = Counter(map(cls_get, sp))
             spent = cnt.pop(0, 0)
@@ -353,7 +329,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         if shared is None:
             trans = {0: 0}
             poor_classes = {cl[j] for j in poor}
-            for c in dict.fromkeys(cl):  # each class once, though it may be listed often
+            for c in cl:
                 if c in poor_classes:
                     trans[c] = 0
                 else:

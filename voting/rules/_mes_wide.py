@@ -1,0 +1,279 @@
+"""The MES engine for very large electorates: fixed-point lower bounds kept per voter.
+
+On hundreds of thousands of voters, the budget classes of ``_mes_fast`` hold one or two
+voters each after a few steps, and creating a class per payer at every payment costs more
+than it saves. Here each voter has one fixed-point lower bound of their money (``approx``,
+as in ``_mes_fast``: ``a <= money * L * 2**s <= a + err``), updated in place when they pay,
+and the marker ``SPENT`` once they have nothing left. A voter's exact money, needed only when
+the bounds do not settle a comparison, is rebuilt from their ballot: the per-voter budget
+minus the price of every funded project they approve (a voter who is not spent has paid the
+full price of each of them: a voter who cannot pay it in full pays all they have and is
+spent).
+
+Same decisions as ``_mes_core.run`` (and tested against it); the selection loop, the ties
+and the *decide_over* / *bounds* options are those of ``_mes_fast.run_fast``.
+"""
+
+from __future__ import annotations
+
+import heapq
+from array import array
+from fractions import Fraction
+from itertools import chain, compress
+from math import gcd
+
+from ..numbers import Ratio
+from ._mes_core import Prepared, RunResult
+from ._mes_fast import POOL_REACH_SHIFT, ZERO, ZERO_RHO, Bounds, _entry, _exact_order, \
+    _fixed_bits, _push_all
+
+#: The lower bound of a voter who has nothing left (every real bound is at least 0).
+SPENT = -1
+
+
+def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
+             decide_over: int | None = None, decide_within: bool = True,
+             bounds: Bounds | None = None) -> RunResult:
+    """Plain MES with a per-voter budget of ``u/q`` (the same run as ``_mes_core.run``).
+
+    *prep* must carry the ballots (``Prepared.ballots``), each listing a project at most once.
+    *decide_over*, *decide_within* and *bounds* work as in ``_mes_fast.run_fast``.
+    """
+    if prep.ballots is None:
+        raise ValueError("run_wide needs the ballots (Prepared.ballots)")
+    L = prep.L
+    cost_l = prep.cost_l
+    rank = prep.rank
+    sups = list(prep.sup)
+    shift = _fixed_bits(u, q, L, prep.n_active)
+    start = Fraction(u * L, q)  # the initial per-voter budget in units of 1/L
+    # Exact money as integers over one common denominator money_den: paid[p] is the price
+    # each payer of project p paid, times money_den (0 for projects not funded or free).
+    money_den = start.denominator
+    start_num = start.numerator
+    paid = dict.fromkeys(prep.cands, 0)
+    paid_of = paid.__getitem__
+    err = 1
+    first = (u * L << shift) // q
+    # (an array of machine words: compact, and faster to gather from than a list; every
+    # bound stays between SPENT and the first one, which fits unless the budget is huge)
+    approx = (array('q', [first]) if first < 1 << 62 else [first]) * prep.n_active
+    approx_get = approx.__getitem__
+    ballots = prep.ballots
+
+    def money_of(i: int) -> int:
+        """Voter i's exact money times ``money_den`` (voter i is not spent)."""
+        try:
+            return start_num - sum(map(paid_of, ballots[i]))
+        except KeyError:  # the ballot lists a project that is not a candidate (withdrawn)
+            return start_num - sum(paid.get(p, 0) for p in ballots[i])
+
+    def held(voters: list[int]) -> Fraction:
+        """The exact money of the given voters (none spent), in units of 1/L: every price
+        paid is subtracted once per ballot of the voters that lists its project."""
+        try:
+            owed = sum(map(paid_of, chain.from_iterable(map(ballots.__getitem__, voters))))
+        except KeyError:  # some ballot lists a project that is not a candidate (withdrawn)
+            return Fraction(sum(map(money_of, voters)), money_den)
+        return Fraction(len(voters) * start_num - owed, money_den)
+
+    heap: list[tuple[int, int, int, Ratio]] = []
+    for k, s in enumerate(sups):
+        if cost_l[k] == 0:
+            lb = ZERO_RHO
+        elif cardinality:
+            lb = Ratio(cost_l[k], len(s) * L)
+        else:
+            lb = Ratio(1, len(s))
+        heap.append(_entry(lb, rank[k], k))
+    heapq.heapify(heap)
+    heappop = heapq.heappop
+
+    def evaluate(k: int):
+        """None when unaffordable, else [rho_low, rho_high, W, voters, poor, exact]: bounds on
+        rho (equal when no supporter is poor), the number of supporters who pay in full, the
+        supporters with something left and the positions of the poor ones among them;
+        ``exact`` (filled on demand) is (rho, N), N the part of the cost the others pay, in
+        units of 1/L."""
+        sp = sups[k]
+        lows = list(map(approx_get, sp))
+        least = min(lows) if lows else 0
+        if least == SPENT:  # drop the spent voters from the list for good
+            alive = list(map(SPENT.__ne__, lows))
+            sups[k] = sp = list(compress(sp, alive))
+            lows = list(compress(lows, alive))
+            least = min(lows) if lows else 0
+        cost = cost_l[k]
+        if not sp:
+            return None if cost else [ZERO_RHO, ZERO_RHO, 1, [], [], (ZERO_RHO, ZERO)]
+        cs = cost << shift
+        n_alive = len(lows)
+        some_poor = least * n_alive < cs
+        if some_poor:  # (otherwise every supporter can pay cost/n_alive: affordable)
+            low_total = sum(lows)
+            if low_total < cs:
+                if low_total + n_alive * err < cs:
+                    return None
+                if held(sp) < cost:
+                    return None
+        if cost == 0:
+            return [ZERO_RHO, ZERO_RHO, 1, sp, [], (ZERO_RHO, ZERO)]
+        poor: list[int] = []
+        W = n_alive
+        poor_low = 0  # lower bound of the poor supporters' money, units of 2**-s/L
+        if some_poor:
+            # Poor/rich passes as in ``_mes_fast``: supporters below the price computed with
+            # the poor found so far are certainly poor too (the price only rises).
+            poor_set: set[int] = set()
+            pool: list[int] = []
+            reach = -1
+            while True:
+                top = cs - poor_low  # N * 2**s lies in [top - err*len(poor), top]
+                x_hi = -(-top // W)
+                x_lo = (top - err * len(poor)) // W
+                if x_hi > reach:
+                    reach = x_hi + (x_hi >> POOL_REACH_SHIFT)
+                    pool = list(compress(range(n_alive), map(reach.__gt__, lows)))
+                    if poor_set:
+                        pool = [j for j in pool if j not in poor_set]
+                maybe = [j for j in pool if lows[j] < x_hi]
+                if not maybe:
+                    break
+                new = [j for j in maybe if lows[j] + err < x_lo]
+                if len(new) < len(maybe):  # too close to call on the bounds: decide exactly
+                    x = (cost - held([sp[j] for j in poor])) / W
+                    new += [j for j in maybe if lows[j] + err >= x_lo
+                            and Fraction(money_of(sp[j]), money_den) < x]
+                if not new:
+                    break
+                poor_set.update(new)
+                poor += new
+                pool = [j for j in pool if j not in poor_set]
+                W -= len(new)
+                poor_low += sum(lows[j] for j in new)
+        den = W * ((L << shift) if cardinality else cs)
+        top = cs - poor_low
+        if not poor:
+            rho = Ratio(top, den)
+            return [rho, rho, W, sp, poor, (rho, Fraction(cost))]
+        return [Ratio(top - err * len(poor), den), Ratio(top, den), W, sp, poor, None]
+
+    def exact_of(ev) -> tuple[Ratio, Fraction]:
+        if ev[5] is None:
+            N = ev[6] - held([ev[3][j] for j in ev[4]])
+            ev[5] = (Ratio(N.numerator, N.denominator * ev[2] * (L if cardinality else ev[6])), N)
+        return ev[5]
+
+    fresh: dict[int, list] = {}  # the evaluations made since the last payment
+
+    def evaluated(k: int):
+        ev = fresh.get(k)
+        if ev is None:
+            ev = evaluate(k)
+            if ev is not None:
+                ev.append(cost_l[k])
+                fresh[k] = ev
+        return ev
+
+    selected: list[int] = []
+    ties: list[tuple[int, list[int]]] = []
+    step = 0
+    spent_l = 0
+    left_l = sum(cost_l)  # the cost of the candidates neither funded nor found unaffordable
+    complete = True
+    budget = Fraction(u, q)
+    tnode = 0  # this run's node in ``bounds``' tree of histories
+    seeded = -1  # the last step whose heap took the bounds of earlier runs
+    snap = None  # the bounds of an earlier run at this step's node: project -> heap entry
+    while heap:
+        if bounds is not None and seeded != step:
+            seeded = step
+            snap = bounds.get(tnode, budget)
+        if snap is not None:
+            entry = heappop(heap)
+            known = snap.get(entry[2])
+            if known is None:  # unaffordable there, so here too
+                left_l -= cost_l[entry[2]]
+                continue
+            if known[0] > entry[0]:  # a better bound: back into the heap, no evaluation
+                heapq.heappush(heap, known)
+                continue
+            _, rk, k, _ = entry
+        else:
+            _, rk, k, _ = heappop(heap)
+        ev = evaluated(k)
+        if ev is None:
+            left_l -= cost_l[k]
+            continue
+        lo, hi = ev[0], ev[1]
+        tied = [k]
+        if heap and hi.floor_key() >= heap[0][0]:
+            # hi is not below every bound: compare exactly among the entries with the least
+            # key (see ``_mes_fast.run_fast``).
+            close = [heappop(heap)]
+            least = close[0][0]
+            while heap and heap[0][0] == least:
+                close.append(heappop(heap))
+            close.sort(key=_exact_order)
+            top_bound, top_rank = close[0][3], close[0][1]
+            if lo > top_bound:
+                close.append(_entry(lo, rk, k))
+                _push_all(heap, close)
+                continue
+            val = exact_of(ev)[0]
+            if val > top_bound or (val == top_bound and rk > top_rank):
+                close.append(_entry(val, rk, k))
+                _push_all(heap, close)
+                continue
+            pending = []
+            for entry in close:
+                if not entry[3] == val:
+                    pending.append(entry)
+                    continue
+                ev2 = evaluated(entry[2])
+                if ev2 is None:
+                    left_l -= cost_l[entry[2]]
+                    continue
+                if ev2[0] <= val <= ev2[1]:
+                    val2 = exact_of(ev2)[0]
+                    if val2 == val:
+                        tied.append(entry[2])
+                else:
+                    val2 = ev2[0] if ev2[0] > val else exact_of(ev2)[0]
+                pending.append(_entry(val2, entry[1], entry[2]))
+            _push_all(heap, pending)
+        if bounds is not None:
+            kept = list(heap)
+            kept.append(_entry(ev[5][0] if ev[5] is not None else lo, rk, k))
+            tnode = bounds.put(tnode, budget, kept, k)
+        step += 1
+        if len(tied) > 1:
+            ties.append((step, tied))
+        selected.append(k)
+        spent_l += cost_l[k]
+        left_l -= cost_l[k]
+        if decide_over is not None and (spent_l > decide_over
+                                        or decide_within and spent_l + left_l <= decide_over):
+            complete = not heap
+            break
+        _, N = exact_of(ev)
+        W, sp, poor = ev[2], ev[3], ev[4]
+        if N == 0:
+            continue  # a free project: nobody pays
+        fresh.clear()
+        x = N / W
+        wider = x.denominator // gcd(money_den, x.denominator)
+        if wider > 1:
+            money_den *= wider
+            start_num *= wider
+            for j in paid:
+                paid[j] *= wider
+        paid[prep.cands[k]] = x.numerator * (money_den // x.denominator)
+        x_up = -((-x.numerator << shift) // x.denominator)  # ceil(x * 2**s)
+        err += 1
+        for i in sp:  # every supporter with something left pays x (lower bounds stay >= 0)
+            a = approx[i]
+            approx[i] = a - x_up if a > x_up else 0
+        for j in poor:  # ... except the poor, who pay all they have
+            approx[sp[j]] = SPENT
+    return RunResult(selected, ties, None, complete)

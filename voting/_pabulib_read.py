@@ -125,10 +125,12 @@ class Parser:
                     f"META {key} is {meta[key]!r} but the file has {actual} {what}",
                     line=meta_lines[key],
                 ))
-        return Election(
+        election = Election(
             budget=budget, projects=projects, ballots=ballots, format=fmt, meta=meta,
             project_columns=pcols, voter_columns=vcols, notices=self.notices,
         )
+        election.distinct_ballots = (ballots, len(ballots))  # (repeats merged in _votes)
+        return election
 
     # Each section reader consumes rows until the next section title and returns it.
 

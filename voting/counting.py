@@ -85,6 +85,9 @@ def repeated_ballots(election: Election) -> set[int]:
     """Indices of the ballots that list some project more than once."""
 
     def compute() -> set[int]:
+        known = election.distinct_ballots  # (the reader's: no ballot it built repeats a project)
+        if known is not None and known[0] is election.ballots and known[1] == len(known[0]):
+            return set()
         projs = ballot_projects(election)
         lens = list(map(len, projs))
         distinct = list(map(len, map(set, projs)))

@@ -124,6 +124,12 @@ class Election:
     project_columns: tuple[str, ...] = ()
     voter_columns: tuple[str, ...] = ()
     notices: list[Notice] = field(default_factory=list, compare=False)
+    #: Set by the Pabulib reader, which merges a project repeated within a ballot: the list
+    #: of ballots it built and its length. While ``ballots`` is still that list with that
+    #: length, the counts need not look for repeats again; a new list (``replace``) or an
+    #: appended ballot is checked as usual. (Replacing a ballot in place is not supported.)
+    distinct_ballots: tuple[list, int] | None = field(default=None, init=False, compare=False,
+                                                      repr=False)
 
     @property
     def has_points(self) -> bool:

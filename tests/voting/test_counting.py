@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -19,6 +20,7 @@ from voting.counting import (
 )
 from voting.errors import BallotError, RuleError
 from voting.model import Ballot, BallotFormat, Election, Project, VoteType
+from voting.pabulib import parse_pb as read_pb_text
 from voting.rules import RULES, check_vote_type, tally
 
 IDS = ("a", "b", "c", "d")
@@ -192,6 +194,22 @@ def test_repeated_project_counts_once_everywhere():
         out = tally(e, rule)
         assert out.votes == {"a": 1, "b": 2}, rule
         assert [w.code for w in out.warnings] == ["ballot-limits"], rule
+
+
+def test_the_readers_ballots_are_trusted_and_any_others_checked():
+    """Ballots as the reader built them are not rechecked for repeats; a ballot appended to
+    them, or a new list put in their place, that lists a project twice is still found and
+    counted once."""
+    e = read_pb_text("META\nkey;value\nbudget;10\nvote_type;approval\nPROJECTS\nproject_id;cost\na;3\nb;5\nc;1\n"
+                     "VOTES\nvoter_id;vote\n1;a,b\n2;b,a,b\n")
+    assert e.distinct_ballots is not None and repeated_ballots(e) == set()
+    assert e.ballots[1].projects == ("b", "a")  # the reader merged the repeat
+    e.ballots.append(Ballot("x", ("b", "c", "b")))
+    assert repeated_ballots(e) == {2}
+    assert vote_counts(e) == {"a": 2, "b": 3, "c": 1}
+    assert approvers(e)["b"] == [0, 1, 2]
+    swapped = replace(e, ballots=[Ballot("y", ("c", "c"))])
+    assert swapped.distinct_ballots is None and repeated_ballots(swapped) == {0}
 
 
 @pytest.mark.parametrize("rule", sorted(RULES))

@@ -43,13 +43,17 @@ def raw_meta(path) -> dict[str, str]:
 
 @pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: p.stem)
 def test_real_file_loads_with_meta_counts(path):
-    """Every shared real file loads, and its project and ballot counts equal META's num_projects/num_votes."""
+    """Every shared real file loads, its project and ballot counts equal META's num_projects/num_votes,
+    and its ballots are marked as listing each project once, which they do (Częstochowa's file repeats some)."""
     election = read_once(path)
     meta = raw_meta(path)
     assert len(election.projects) == int(meta["num_projects"])
     assert len(election.ballots) == int(meta["num_votes"])
     assert election.meta == meta
     assert not [n for n in election.notices if n.code.endswith("-mismatch")]
+    # the ballots are marked as listing each project once, and do
+    assert election.distinct_ballots == (election.ballots, len(election.ballots))
+    assert all(len(set(b.projects)) == len(b.projects) for b in election.ballots)
 
 
 @pytest.mark.parametrize("path", REAL_FILES, ids=lambda p: p.stem)
@@ -217,6 +221,7 @@ def test_repeated_project_in_approval_vote():
     """A repeated id in an approval vote counts once, keeps its first position and is reported with voter and line."""
     e = parse_pb(pb(votes="voter_id;vote\n1;b,a,b"))
     assert e.ballots[0].projects == ("b", "a")
+    assert e.distinct_ballots == (e.ballots, 1)  # the counts need not look for repeats again
     (notice,) = e.notices
     assert (notice.code, notice.voter_id, notice.line, notice.project_id) == ("duplicate-in-vote", "1", 11, "b")
 

@@ -1,6 +1,9 @@
 """The engine behind the Method of Equal Shares: shared data and the exact parametric run.
 
-Ideas used by both engines (this module's ``run`` and ``_mes_fast.run_fast``):
+The engines: this module's ``run`` (exact, and parametric for ``add1``), ``_mes_fast``
+(budget classes with fixed-point bounds: large electorates), ``_mes_small`` (exact money per
+voter: small ones) and ``_mes_wide`` (a fixed-point bound per voter: very large ones); ``mes``
+picks one by the number of voters. Ideas used by ``run`` and ``_mes_fast``:
 
 - Voters are only tracked through their *budget class*: voters whose remaining budgets are
   equal because they paid for the same projects share a class. A project's supporters are
@@ -8,7 +11,7 @@ Ideas used by both engines (this module's ``run`` and ``_mes_fast.run_fast``):
   and the price is then found over the classes, not over the voters.
 - Each step evaluates projects lazily: a project's rho never decreases as voters spend money,
   so the value from an earlier step is a lower bound and only the projects at the top of a
-  heap are re-evaluated.
+  heap are re-evaluated (every engine but ``run`` picks projects with ``_mes_steps``).
 
 ``run`` keeps money as exact integers in units of ``1/D`` (``D`` grows when a payment needs a
 finer unit and the live classes are rescaled), and can run *parametrically* (for ``add1``):

@@ -6,7 +6,6 @@ add1 loop can share their work through ``_mes_shared.Shared``.
 
 from __future__ import annotations
 
-import heapq
 from collections import Counter
 from fractions import Fraction
 from math import gcd
@@ -16,6 +15,7 @@ from operator import mul, not_
 from ..numbers import Ratio
 from ._mes_core import Prepared, RunResult
 from ._mes_shared import Shared
+from ._mes_steps import ZERO_RHO, Steps, initial_heap
 
 #: At most this many bits below the money unit are kept by the fixed-point lower bounds of
 #: ``run_fast`` (see ``_fixed_bits``), and at least _MIN_BITS (fewer only if _BITS is).
@@ -24,7 +24,6 @@ _MIN_BITS = 16
 #: A pass's pool reaches 1/2**POOL_REACH_SHIFT above the price bound it was built for.
 POOL_REACH_SHIFT = 2
 ZERO = Fraction(0)
-ZERO_RHO = Ratio(0, 1)
 
 
 def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
@@ -108,19 +107,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         num = sum(map(mul, weights, map(money_of, classes)))
         return total, Fraction(num, money_den[0])
 
-    # (key, rank, candidate, lower bound of rho): ordered by the integer key, the bound rounded
-    # down (Ratio.floor_key); ranks are distinct, so the bounds are never compared there.
-    heap: list[tuple[int, int, int, Ratio]] = []
-    for k, s in enumerate(sups):
-        if cost_l[k] == 0:
-            lb = ZERO_RHO
-        elif cardinality:
-            lb = Ratio(cost_l[k], len(s) * L)
-        else:
-            lb = Ratio(1, len(s))
-        heap.append(_entry(lb, rank[k], k))
-    heapq.heapify(heap)
-    heappop = heapq.heappop
+    heap = initial_heap(sups, cost_l, rank, L, cardinality)
 
     def evaluate(k: int):
         """None when unaffordable, else [rho_low, rho_high, W, classes, weights, poor, exact]:
@@ -203,6 +190,12 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             return [rho, rho, W, cl, ws, poor, (rho, Fraction(cost))]
         return [Ratio(top - err * poor_w, den), Ratio(top, den), W, cl, ws, poor, None]
 
+    def _exact_rho(ev) -> Ratio:
+        return exact_of(ev)[0]
+
+    def _known_rho(ev) -> Ratio:
+        return ev[0] if ev[6] is None else ev[6][0]
+
     def exact_of(ev) -> tuple[Ratio, Fraction]:
         if ev[6] is None:
             _, held = held_by([ev[3][j] for j in ev[5]], [ev[4][j] for j in ev[5]])
@@ -211,108 +204,17 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             ev[6] = (Ratio(N.numerator, N.denominator * ev[2] * (L if cardinality else k_cost)), N)
         return ev[6]
 
-    # The evaluations made since the last payment: a project taken from the heap again
-    # before anybody pays (about 1 evaluation in 10) gets the same result, so it is kept.
-    fresh: dict[int, list] = {}
-
-    def evaluated(k: int):
-        ev = fresh.get(k)
-        if ev is None:
-            ev = evaluate(k)
-            if ev is not None:
-                ev.append(cost_l[k])
-                fresh[k] = ev
-        return ev
-
-    selected: list[int] = []
-    ties: list[tuple[int, list[int]]] = []
-    step = 0
-    spent_l = 0
-    left_l = sum(cost_l)  # the cost of the candidates neither funded nor found unaffordable
-    complete = True
-    budget = Fraction(u, q)
-    tnode = 0  # this run's node in ``bounds``' tree of histories
-    seeded = -1  # the last step whose heap took the bounds of earlier runs
-    snap = None  # the bounds of an earlier run at this step's node: project -> heap entry
-    while heap:
-        if bounds is not None and seeded != step:
-            seeded = step
-            snap = bounds.get(tnode, budget)
-        if snap is not None:
-            entry = heappop(heap)
-            known = snap.get(entry[2])
-            if known is None:  # unaffordable there, so here too
-                left_l -= cost_l[entry[2]]
-                continue
-            if known[0] > entry[0]:  # a better bound: back into the heap, no evaluation
-                heapq.heappush(heap, known)
-                continue
-            _, rk, k, _ = entry
-        else:
-            _, rk, k, _ = heappop(heap)
-        ev = evaluated(k)
-        if ev is None:
-            left_l -= cost_l[k]
-            continue
-        lo, hi = ev[0], ev[1]
-        tied = [k]
-        hi_key = hi.floor_key()
-        if heap and hi_key >= heap[0][0]:
-            # hi is not below every bound: the smallest bound (with its rank) is among the
-            # entries with the smallest key (a smaller key means a smaller bound), and so
-            # is every bound equal to it; compare exactly among those few.
-            close = [heappop(heap)]
-            least = close[0][0]
-            while heap and heap[0][0] == least:
-                close.append(heappop(heap))
-            close.sort(key=_exact_order)
-            top_bound, top_rank = close[0][3], close[0][1]
-            if lo > top_bound:
-                close.append(_entry(lo, rk, k))
-                _push_all(heap, close)
-                continue
-            val = exact_of(ev)[0]
-            if val > top_bound or (val == top_bound and rk > top_rank):
-                close.append(_entry(val, rk, k))
-                _push_all(heap, close)
-                continue
-            # k is the best; projects whose lower bound equals val may be tied with it.
-            pending = []
-            for entry in close:
-                if not entry[3] == val:
-                    pending.append(entry)
-                    continue
-                ev2 = evaluated(entry[2])
-                if ev2 is None:
-                    left_l -= cost_l[entry[2]]
-                    continue
-                if ev2[0] <= val <= ev2[1]:
-                    val2 = exact_of(ev2)[0]
-                    if val2 == val:
-                        tied.append(entry[2])
-                else:
-                    val2 = ev2[0] if ev2[0] > val else exact_of(ev2)[0]
-                pending.append(_entry(val2, entry[1], entry[2]))
-            _push_all(heap, pending)
-        if bounds is not None:
-            kept = list(heap)
-            kept.append(_entry(ev[6][0] if ev[6] is not None else lo, rk, k))
-            tnode = bounds.put(tnode, budget, kept, k)
-        step += 1
-        if len(tied) > 1:
-            ties.append((step, tied))
-        selected.append(k)
-        spent_l += cost_l[k]
-        left_l -= cost_l[k]
-        if decide_over is not None and (spent_l > decide_over
-                                        or decide_within and spent_l + left_l <= decide_over):
-            complete = not heap
+    steps = Steps(heap, cost_l, Fraction(u, q), bounds, decide_over, decide_within, evaluate)
+    while True:
+        got = steps.next(_exact_rho, _known_rho)
+        if got is None:
             break
+        k, ev = got
         _, N = exact_of(ev)
         W, cl, poor = ev[2], ev[3], ev[5]
         if N == 0:
             continue  # a free project: nobody pays
-        fresh.clear()
+        steps.fresh.clear()
         x = N / W
         wider = x.denominator // gcd(money_den[0], x.denominator)
         if wider > 1:
@@ -355,7 +257,7 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                     approx[nc] = approx[c] - x_up
     if shared is not None:
         shared.end()
-    return RunResult(selected, ties, None, complete)
+    return steps.result()
 
 
 def _fixed_bits(u: int, q: int, L: int, n: int) -> int:
@@ -366,20 +268,6 @@ def _fixed_bits(u: int, q: int, L: int, n: int) -> int:
     Fewer bits only make the bounds settle fewer comparisons; the exact values decide."""
     room = 62 - (u * L // q).bit_length() - n.bit_length()
     return min(_BITS, max(_MIN_BITS, room))
-
-
-def _entry(bound: Ratio, rank: int, k: int) -> tuple[int, int, int, Ratio]:
-    return (bound.floor_key(), rank, k, bound)
-
-
-def _exact_order(entry: tuple[int, int, int, Ratio]) -> tuple[Ratio, int]:
-    """Sort key of heap entries by (exact bound, rank)."""
-    return (entry[3], entry[1])
-
-
-def _push_all(heap: list, entries: list) -> None:
-    for entry in entries:
-        heapq.heappush(heap, entry)
 
 
 class Bounds:

@@ -11,12 +11,11 @@ full price of each of them: a voter who cannot pay it in full pays all they have
 spent).
 
 Same decisions as ``_mes_core.run`` (and tested against it); the selection loop, the ties
-and the *decide_over* / *bounds* options are those of ``_mes_fast.run_fast``.
+and the *decide_over* / *bounds* options are those every engine shares (``_mes_steps``).
 """
 
 from __future__ import annotations
 
-import heapq
 from array import array
 from fractions import Fraction
 from itertools import chain, compress
@@ -24,8 +23,8 @@ from math import gcd
 
 from ..numbers import Ratio
 from ._mes_core import Prepared, RunResult
-from ._mes_fast import POOL_REACH_SHIFT, ZERO, ZERO_RHO, Bounds, _entry, _exact_order, \
-    _fixed_bits, _push_all
+from ._mes_fast import POOL_REACH_SHIFT, ZERO, Bounds, _fixed_bits
+from ._mes_steps import ZERO_RHO, Steps, initial_heap
 
 #: The lower bound of a voter who has nothing left (every real bound is at least 0).
 SPENT = -1
@@ -77,17 +76,7 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             return Fraction(sum(map(money_of, voters)), money_den)
         return Fraction(len(voters) * start_num - owed, money_den)
 
-    heap: list[tuple[int, int, int, Ratio]] = []
-    for k, s in enumerate(sups):
-        if cost_l[k] == 0:
-            lb = ZERO_RHO
-        elif cardinality:
-            lb = Ratio(cost_l[k], len(s) * L)
-        else:
-            lb = Ratio(1, len(s))
-        heap.append(_entry(lb, rank[k], k))
-    heapq.heapify(heap)
-    heappop = heapq.heappop
+    heap = initial_heap(sups, cost_l, rank, L, cardinality)
 
     def evaluate(k: int):
         """None when unaffordable, else [rho_low, rho_high, W, voters, poor, exact]: bounds on
@@ -158,109 +147,29 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             return [rho, rho, W, sp, poor, (rho, Fraction(cost))]
         return [Ratio(top - err * len(poor), den), Ratio(top, den), W, sp, poor, None]
 
+    def _exact_rho(ev) -> Ratio:
+        return exact_of(ev)[0]
+
+    def _known_rho(ev) -> Ratio:
+        return ev[0] if ev[5] is None else ev[5][0]
+
     def exact_of(ev) -> tuple[Ratio, Fraction]:
         if ev[5] is None:
             N = ev[6] - held([ev[3][j] for j in ev[4]])
             ev[5] = (Ratio(N.numerator, N.denominator * ev[2] * (L if cardinality else ev[6])), N)
         return ev[5]
 
-    fresh: dict[int, list] = {}  # the evaluations made since the last payment
-
-    def evaluated(k: int):
-        ev = fresh.get(k)
-        if ev is None:
-            ev = evaluate(k)
-            if ev is not None:
-                ev.append(cost_l[k])
-                fresh[k] = ev
-        return ev
-
-    selected: list[int] = []
-    ties: list[tuple[int, list[int]]] = []
-    step = 0
-    spent_l = 0
-    left_l = sum(cost_l)  # the cost of the candidates neither funded nor found unaffordable
-    complete = True
-    budget = Fraction(u, q)
-    tnode = 0  # this run's node in ``bounds``' tree of histories
-    seeded = -1  # the last step whose heap took the bounds of earlier runs
-    snap = None  # the bounds of an earlier run at this step's node: project -> heap entry
-    while heap:
-        if bounds is not None and seeded != step:
-            seeded = step
-            snap = bounds.get(tnode, budget)
-        if snap is not None:
-            entry = heappop(heap)
-            known = snap.get(entry[2])
-            if known is None:  # unaffordable there, so here too
-                left_l -= cost_l[entry[2]]
-                continue
-            if known[0] > entry[0]:  # a better bound: back into the heap, no evaluation
-                heapq.heappush(heap, known)
-                continue
-            _, rk, k, _ = entry
-        else:
-            _, rk, k, _ = heappop(heap)
-        ev = evaluated(k)
-        if ev is None:
-            left_l -= cost_l[k]
-            continue
-        lo, hi = ev[0], ev[1]
-        tied = [k]
-        if heap and hi.floor_key() >= heap[0][0]:
-            # hi is not below every bound: compare exactly among the entries with the least
-            # key (see ``_mes_fast.run_fast``).
-            close = [heappop(heap)]
-            least = close[0][0]
-            while heap and heap[0][0] == least:
-                close.append(heappop(heap))
-            close.sort(key=_exact_order)
-            top_bound, top_rank = close[0][3], close[0][1]
-            if lo > top_bound:
-                close.append(_entry(lo, rk, k))
-                _push_all(heap, close)
-                continue
-            val = exact_of(ev)[0]
-            if val > top_bound or (val == top_bound and rk > top_rank):
-                close.append(_entry(val, rk, k))
-                _push_all(heap, close)
-                continue
-            pending = []
-            for entry in close:
-                if not entry[3] == val:
-                    pending.append(entry)
-                    continue
-                ev2 = evaluated(entry[2])
-                if ev2 is None:
-                    left_l -= cost_l[entry[2]]
-                    continue
-                if ev2[0] <= val <= ev2[1]:
-                    val2 = exact_of(ev2)[0]
-                    if val2 == val:
-                        tied.append(entry[2])
-                else:
-                    val2 = ev2[0] if ev2[0] > val else exact_of(ev2)[0]
-                pending.append(_entry(val2, entry[1], entry[2]))
-            _push_all(heap, pending)
-        if bounds is not None:
-            kept = list(heap)
-            kept.append(_entry(ev[5][0] if ev[5] is not None else lo, rk, k))
-            tnode = bounds.put(tnode, budget, kept, k)
-        step += 1
-        if len(tied) > 1:
-            ties.append((step, tied))
-        selected.append(k)
-        spent_l += cost_l[k]
-        left_l -= cost_l[k]
-        if decide_over is not None and (spent_l > decide_over
-                                        or decide_within and spent_l + left_l <= decide_over):
-            complete = not heap
+    steps = Steps(heap, cost_l, Fraction(u, q), bounds, decide_over, decide_within, evaluate)
+    while True:
+        got = steps.next(_exact_rho, _known_rho)
+        if got is None:
             break
+        k, ev = got
         _, N = exact_of(ev)
         W, sp, poor = ev[2], ev[3], ev[4]
         if N == 0:
             continue  # a free project: nobody pays
-        fresh.clear()
+        steps.fresh.clear()
         x = N / W
         wider = x.denominator // gcd(money_den, x.denominator)
         if wider > 1:
@@ -276,4 +185,4 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             approx[i] = a - x_up if a > x_up else 0
         for j in poor:  # ... except the poor, who pay all they have
             approx[sp[j]] = SPENT
-    return RunResult(selected, ties, None, complete)
+    return steps.result()

@@ -98,6 +98,16 @@ def repeated_ballots(election: Election) -> set[int]:
     return _shared("repeats", election, compute)
 
 
+def distinct_ballot_projects(election: Election) -> list[tuple[str, ...]]:
+    """Each ballot's projects, in ballot order, each listed once (as the counts count them).
+    Read-only: when no ballot repeats a project, this is :func:`ballot_projects` itself."""
+    projs = ballot_projects(election)
+    repeats = repeated_ballots(election)
+    if repeats:
+        projs = [tuple(dict.fromkeys(p)) if i in repeats else p for i, p in enumerate(projs)]
+    return projs
+
+
 def unknown_project(election: Election, pid: str, index: int | None = None) -> BallotError:
     """The error for a ballot (number *index*, else the first) naming a project the election
     does not have."""
@@ -182,12 +192,8 @@ def approvers(election: Election) -> dict[str, list[int]]:
         lists: dict[str, list[int]] = {pid: [] for pid in election.projects}
         add = {pid: lst.append for pid, lst in lists.items()}
         i = -1
-        projs = ballot_projects(election)
-        repeats = repeated_ballots(election)
-        if repeats:
-            projs = [tuple(dict.fromkeys(p)) if i in repeats else p for i, p in enumerate(projs)]
         try:
-            for i, projects in enumerate(projs):
+            for i, projects in enumerate(distinct_ballot_projects(election)):
                 for pid in projects:
                     add[pid](i)
         except KeyError as exc:

@@ -23,6 +23,7 @@ from voting.rules import _mes_fast as fast
 from voting.rules import _mes_small as small_engine
 from voting.rules import _mes_wide as wide_engine
 from voting.rules._mes_shared import Shared
+from voting.rules._mes_steps import Bounds
 from voting.rules.mes import mes
 from voting.tiebreak import TieChain
 
@@ -411,7 +412,7 @@ def _money_after(prep: core.Prepared, history: list[int], u: int, cardinality: b
 
 
 def test_money_at_a_fixed_history_never_falls_as_the_budget_grows():
-    """The fact behind ``_mes_fast.Bounds``: on 1,500 seeded random instances and random
+    """The fact behind ``_mes_steps.Bounds``: on 1,500 seeded random instances and random
     funding histories, raising the per-voter budget leaves every voter at least as much money
     after the same history, every other project at most the same rho, and a project that is
     affordable at the smaller budget affordable at the larger."""
@@ -445,7 +446,7 @@ def test_runs_taking_bounds_from_other_budgets_agree(election, budgets, cardinal
     if prep is None:
         return
     shared = Shared(prep) if share else None
-    bounds = fast.Bounds()
+    bounds = Bounds()
     with mock.patch.object(fast, "_BITS", bits):
         for u in budgets:
             run = fast.run_fast(prep, u, cardinality=cardinality, shared=shared, bounds=bounds)
@@ -462,7 +463,7 @@ def test_runs_taking_bounds_from_larger_budgets_agree_on_random_instances(engine
     exact runs."""
     rng = random.Random(29112026)
     for prep, cardinality, u, _ in _random_instances(rng, 1500):
-        bounds = fast.Bounds()
+        bounds = Bounds()
         over = rng.choice([None, rng.randint(0, sum(prep.cost_l))])
         for v in range(u + rng.randint(0, 12), u - 1, -1):
             run = engine(prep, v, cardinality=cardinality, bounds=bounds, decide_over=over)
@@ -659,7 +660,6 @@ def test_engine_on_random_larger_profiles():
         weights = [1 / (i + 1) for i in range(8)]
         ballots = [Ballot(str(v), tuple(dict.fromkeys(rnd.choices(pids, weights, k=rnd.randint(1, 4)))))
                    for v in range(200)]
-        from voting.model import Project
         e = Election(sum(costs.values()) // 2, {p: Project(p, c) for p, c in costs.items()}, ballots)
         out = mes(e, tie_break=chain)
         assert out.selected == reference_mes(e, Fraction(e.budget) / 200, chain)[0]

@@ -15,7 +15,7 @@ from operator import mul, not_
 from ..numbers import Ratio
 from ._mes_core import Prepared, RunResult
 from ._mes_shared import Shared
-from ._mes_steps import ZERO_RHO, Steps, initial_heap
+from ._mes_steps import ZERO_RHO, Bounds, Steps, initial_heap
 
 #: At most this many bits below the money unit are kept by the fixed-point lower bounds of
 #: ``run_fast`` (see ``_fixed_bits``), and at least _MIN_BITS (fewer only if _BITS is).
@@ -28,7 +28,7 @@ ZERO = Fraction(0)
 
 def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
              shared: Shared | None = None, decide_over: int | None = None,
-             decide_within: bool = True, bounds: "Bounds | None" = None) -> RunResult:
+             decide_within: bool = True, bounds: Bounds | None = None) -> RunResult:
     """The same run as ``run(..., track=False)``, tuned for large elections.
 
     Exact values need ever larger integers (the common denominator of the payments grows at
@@ -268,31 +268,3 @@ def _fixed_bits(u: int, q: int, L: int, n: int) -> int:
     Fewer bits only make the bounds settle fewer comparisons; the exact values decide."""
     room = 62 - (u * L // q).bit_length() - n.bit_length()
     return min(_BITS, max(_MIN_BITS, room))
-
-
-class Bounds:
-    """Lower bounds of every candidate's rho at each history node, kept across the runs of
-    the add1 loop. At a fixed history (the same projects funded in the same order), every
-    voter's money is nondecreasing in the per-voter budget, so every rho is nonincreasing in
-    it and a project unaffordable at one budget is unaffordable at every smaller one: the
-    bounds a run found are valid for every run at a budget at most its own."""
-
-    def __init__(self) -> None:
-        self.children: dict[tuple[int, int], int] = {}
-        self.snaps: dict[int, tuple[Fraction, dict]] = {}
-
-    def get(self, node: int, budget: Fraction):
-        got = self.snaps.get(node)
-        if got is None or got[0] < budget:
-            return None
-        if type(got[1]) is list:
-            got = self.snaps[node] = (got[0], {entry[2]: entry for entry in got[1]})
-        return got[1]
-
-    def put(self, node: int, budget: Fraction, entries: list, k: int) -> int:
-        self.snaps[node] = (budget, entries)
-        key = (node, k)
-        child = self.children.get(key)
-        if child is None:
-            child = self.children[key] = len(self.children) + 1
-        return child

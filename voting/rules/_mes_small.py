@@ -23,8 +23,7 @@ from math import gcd
 
 from ..numbers import Ratio
 from ._mes_core import Prepared, RunResult
-from ._mes_fast import Bounds
-from ._mes_steps import ZERO_RHO, Steps, initial_heap
+from ._mes_steps import ZERO_RHO, Bounds, Steps, initial_heap
 
 
 def _rho(ev) -> Ratio:
@@ -42,7 +41,7 @@ def run_small(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     every candidate not yet found unaffordable cost no more. The result then holds the steps
     taken so far, with ``complete`` False. With *bounds*, the run starts each step from the
     rho bounds that runs at budgets at least its own found at the same funding history, and
-    records its own for the runs below it (``_mes_fast.Bounds``).
+    records its own for the runs below it (``_mes_steps.Bounds``).
     """
     L = prep.L
     cost_l = prep.cost_l

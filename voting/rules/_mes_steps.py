@@ -64,7 +64,7 @@ class Steps:
     After a payment the engine clears ``fresh``, the evaluations kept since the last one.
     """
 
-    def __init__(self, heap: list[Entry], cost_l: list[int], budget: Fraction, bounds: Any,
+    def __init__(self, heap: list[Entry], cost_l: list[int], budget: Fraction, bounds: Bounds | None,
                  decide_over: int | None, decide_within: bool, evaluate: Callable[[int], Any]):
         # A project taken from the heap again before anybody pays (about 1 evaluation in 10)
         # gets the same result, so it is kept.
@@ -181,3 +181,31 @@ class Steps:
 
     def result(self) -> RunResult:
         return RunResult(self.selected, self.ties, None, self.complete)
+
+
+class Bounds:
+    """Lower bounds of every candidate's rho at each history node, kept across the runs of
+    the add1 loop. At a fixed history (the same projects funded in the same order), every
+    voter's money is nondecreasing in the per-voter budget, so every rho is nonincreasing in
+    it and a project unaffordable at one budget is unaffordable at every smaller one: the
+    bounds a run found are valid for every run at a budget at most its own."""
+
+    def __init__(self) -> None:
+        self.children: dict[tuple[int, int], int] = {}
+        self.snaps: dict[int, tuple[Fraction, dict]] = {}
+
+    def get(self, node: int, budget: Fraction):
+        got = self.snaps.get(node)
+        if got is None or got[0] < budget:
+            return None
+        if type(got[1]) is list:
+            got = self.snaps[node] = (got[0], {entry[2]: entry for entry in got[1]})
+        return got[1]
+
+    def put(self, node: int, budget: Fraction, entries: list, k: int) -> int:
+        self.snaps[node] = (budget, entries)
+        key = (node, k)
+        child = self.children.get(key)
+        if child is None:
+            child = self.children[key] = len(self.children) + 1
+        return child

@@ -23,8 +23,8 @@ from math import gcd
 
 from ..numbers import Ratio
 from ._mes_core import Prepared, RunResult
-from ._mes_fast import POOL_REACH_SHIFT, ZERO, Bounds, _fixed_bits
-from ._mes_steps import ZERO_RHO, Steps, initial_heap
+from ._mes_fast import POOL_REACH_SHIFT, ZERO, _fixed_bits
+from ._mes_steps import ZERO_RHO, Bounds, Steps, initial_heap
 
 #: The lower bound of a voter who has nothing left (every real bound is at least 0).
 SPENT = -1

@@ -30,7 +30,7 @@ Completions:
   ranges of ``b`` on which MES provably takes the same steps (see ``_mes_core``), runs at
   nearby budgets share their work (see ``_mes_fast``), and plain runs go in blocks of
   budgets taken from the highest down, each run starting from the rho bounds that the runs
-  above it found (valid at every smaller budget: ``_mes_fast.Bounds``).
+  above it found (valid at every smaller budget: ``_mes_steps.Bounds``).
 - ``add1u``: ``add1``, then what is left of ``B`` is filled greedily by votes, skipping the
   projects that no longer fit, ties by the chain.
 
@@ -59,7 +59,7 @@ from __future__ import annotations
 from fractions import Fraction
 from math import floor
 
-from ..counting import approvers, ballot_projects, repeated_ballots
+from ..counting import approvers, distinct_ballot_projects
 from ..errors import RuleError
 from ..model import Election, VoteType
 from ..numbers import Amount, normalize
@@ -70,6 +70,7 @@ from . import _mes_fast as fast
 from . import _mes_small as small
 from . import _mes_wide as wide
 from ._mes_shared import Shared
+from ._mes_steps import Bounds
 
 UTILITIES = ("cost", "cardinality")
 COMPLETIONS = ("none", "add1", "add1u")
@@ -165,8 +166,8 @@ def mes(
         if completion != "none":
             details.update(per_voter_budget=None, add1_start=None, add1_steps=0)
     else:
-        prep = core.prepare(_ballots(election) if n >= WIDE_FROM else None, fundable, costs,
-                            rank_of, n, sup_all)
+        prep = core.prepare(distinct_ballot_projects(election) if n >= WIDE_FROM else None,
+                            fundable, costs, rank_of, n, sup_all)
         if completion == "none":
             share = Fraction(budget) / n
             run = _plain(prep)(prep, share.numerator, share.denominator, cardinality=cardinality)
@@ -259,10 +260,10 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     shared = Shared(prep) if share and engine is fast.run_fast else None
     with_shared = {} if shared is None else {"shared": shared}
     # Plain runs go in blocks, each from its highest budget down: the rho bounds a run finds
-    # are valid at every smaller budget (``_mes_fast.Bounds``), so the runs below the first
+    # are valid at every smaller budget (``_mes_steps.Bounds``), so the runs below the first
     # one of a block evaluate few projects. Blocks grow from one budget to BLOCK_MAX: the
     # runs of the last block above the first overflow are wasted.
-    bounds = fast.Bounds()
+    bounds = Bounds()
     block = 1
     first_top = None  # (b, cost in units of 1/L) of the first block's highest run
     runs = 0
@@ -329,15 +330,6 @@ def _plain(prep: core.Prepared):
     if prep.n_active < SMALL_BELOW:
         return small.run_small
     return wide.run_wide if prep.n_active >= WIDE_FROM else fast.run_fast
-
-
-def _ballots(election: Election) -> list[tuple[str, ...]]:
-    """Each ballot's projects, each listed once (as the vote counts count them)."""
-    projs = ballot_projects(election)
-    repeats = repeated_ballots(election)
-    if repeats:
-        projs = [tuple(dict.fromkeys(p)) if i in repeats else p for i, p in enumerate(projs)]
-    return projs
 
 
 def _next_block(block: int, first_top: tuple[int, int] | None, top: int, top_cost: int,

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from tests.voting.strategies import elections
 from tests.voting.test_greedy import make_election, pabutools_key, to_pabutools
 from voting.errors import RuleError
-from voting.model import WITHDRAWN_COST, Ballot, Election, VoteType
+from voting.model import WITHDRAWN_COST, Ballot, Election, Project, VoteType
 from voting.rules.phragmen import phragmen
 from voting.tiebreak import TieChain, TieRecord
 
@@ -160,6 +160,22 @@ def test_loads_per_voter_give_the_same_result(election, chain):
         per_voter = run(election, chain)
     assert per_voter.to_dict() == grouped.to_dict()
     assert per_voter.selected == naive_phragmen(election, chain)
+
+
+def test_per_voter_loads_past_255_classes():
+    """Per voter, each voter's load class is one byte while there are at most 256 classes;
+    with 300 projects bought (300 classes) the indices move to a wider array, and the outcome
+    is still exactly that of the bit sets."""
+    n = 300
+    projects = {f"p{k:03d}": Project(f"p{k:03d}", 1 + k % 7) for k in range(n)}
+    ballots = [Ballot(str(j), (f"p{j:03d}", f"p{(j + 1) % n:03d}")) for j in range(n)]
+    ballots += [Ballot(f"x{j}", (f"p{j:03d}",)) for j in range(0, n, 3)]
+    election = Election(sum(p.cost for p in projects.values()), projects, ballots)
+    grouped = run(election)
+    with mock.patch.object(phragmen_module, "PER_VOTER_FROM", 0):
+        per_voter = run(election)
+    assert len(per_voter.selected) == n
+    assert per_voter.to_dict() == grouped.to_dict()
 
 
 @given(elections(vote_type=None, max_projects=8, max_voters=20, with_costs_fractional=True), CHAINS)

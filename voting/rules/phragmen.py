@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from array import array
 from collections import Counter, deque
 from fractions import Fraction
 from heapq import heapify, heappop, heappush
@@ -83,7 +84,12 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
         if votes[pid] > 0 and not p.is_withdrawn and p.cost <= budget
     ]
     if per_voter:
-        supporters = {pid: sup_lists[pid] for pid in remaining}
+        # As arrays of machine integers: a list points to one int object per voter, spread
+        # over the heap, and a thinly spread project's supporters were read at about 300 ns
+        # each; from an array, with the classes in a bytearray (below), about 75 ns. On the
+        # generated 1,000,000-voter election, runs alternated in one process: 4.94 s
+        # against 8.79 s.
+        supporters = {pid: array("i", sup_lists[pid]) for pid in remaining}
     else:
         supporters = bit_sets
 
@@ -109,8 +115,10 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
     heapify(bounds)
 
     # Per voter (large electorates): cls[i] is voter i's class, levels[c] class c's load
-    # numerator over den (class 0: never loaded).
-    cls = [0] * size if per_voter else []
+    # numerator over den (class 0: never loaded). One byte per voter while there are at most
+    # 256 classes: a million voters' classes then fit in 1 MB, where a list takes 8 MB of
+    # pointers that a thinly spread project's supporters read in scattered places.
+    cls = bytearray(size) if per_voter else bytearray()
     levels = [0]
 
     # carried(pid): the loads the supporters of pid carry now, in all, as a numerator over den.
@@ -173,6 +181,8 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
             if wider > 1:
                 levels = [level * wider for level in levels]
             levels.append(new)
+            if len(levels) == 257 and type(cls) is bytearray:  # a class index over 255
+                cls = array("I", list(cls))  # (from a bytearray itself it would read raw bytes)
             deque(map(cls.__setitem__, supporters[chosen], repeat(len(levels) - 1)), maxlen=0)
         else:
             # The chosen project's supporters leave their classes (a class left empty goes)

@@ -168,6 +168,8 @@ def mes(
     else:
         prep = core.prepare(distinct_ballot_projects(election) if n >= WIDE_FROM else None,
                             fundable, costs, rank_of, n, sup_all)
+        if _plain(prep) is wide.run_wide:
+            prep = wide.packed(prep)
         if completion == "none":
             share = Fraction(budget) / n
             run = _plain(prep)(prep, share.numerator, share.denominator, cardinality=cardinality)

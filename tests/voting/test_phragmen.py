@@ -150,19 +150,26 @@ def test_budget_never_exceeded_and_matches_plain_version(election, chain):
     assert out.selected == naive_phragmen(election, chain)
 
 
-@given(elections(vote_type=None, max_projects=8, max_voters=20, with_costs_fractional=True), CHAINS)
-def test_loads_per_voter_give_the_same_result(election, chain):
-    """Keeping loads per voter (what the rule does from PER_VOTER_FROM voters on, forced here)
-    selects the same projects with the same loads, ties and stop as keeping bit sets per class,
-    and as the plain per-voter version."""
+#: Per voter, count every project voter by voter, or every project with bit sets per class.
+COUNTING = {"voter by voter": 10**9, "bit sets per class": 0}
+
+
+@given(elections(vote_type=None, max_projects=8, max_voters=20, with_costs_fractional=True), CHAINS,
+       st.sampled_from(sorted(COUNTING)))
+def test_loads_per_voter_give_the_same_result(election, chain, counting):
+    """Keeping loads per voter (what the rule does from PER_VOTER_FROM voters on, forced here),
+    counting a project's loads voter by voter or with bit sets per class (BIT_SET_PER_CLASS,
+    forced each way), selects the same projects with the same loads, ties and stop as keeping
+    only bit sets per class, and as the plain per-voter version."""
     grouped = run(election, chain)
-    with mock.patch.object(phragmen_module, "PER_VOTER_FROM", 0):
+    with mock.patch.multiple(phragmen_module, PER_VOTER_FROM=0, BIT_SET_PER_CLASS=COUNTING[counting]):
         per_voter = run(election, chain)
     assert per_voter.to_dict() == grouped.to_dict()
     assert per_voter.selected == naive_phragmen(election, chain)
 
 
-def test_per_voter_loads_past_255_classes():
+@pytest.mark.parametrize("counting", sorted(COUNTING))
+def test_per_voter_loads_past_255_classes(counting):
     """Per voter, each voter's load class is one byte while there are at most 256 classes;
     with 300 projects bought (300 classes) the indices move to a wider array, and the outcome
     is still exactly that of the bit sets."""
@@ -172,7 +179,7 @@ def test_per_voter_loads_past_255_classes():
     ballots += [Ballot(f"x{j}", (f"p{j:03d}",)) for j in range(0, n, 3)]
     election = Election(sum(p.cost for p in projects.values()), projects, ballots)
     grouped = run(election)
-    with mock.patch.object(phragmen_module, "PER_VOTER_FROM", 0):
+    with mock.patch.multiple(phragmen_module, PER_VOTER_FROM=0, BIT_SET_PER_CLASS=COUNTING[counting]):
         per_voter = run(election)
     assert len(per_voter.selected) == n
     assert per_voter.to_dict() == grouped.to_dict()

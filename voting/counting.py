@@ -12,12 +12,13 @@ result does not depend on Python-level logic per ballot.
 from __future__ import annotations
 
 import gc
+from array import array
 from collections import Counter
 from contextlib import contextmanager
 from contextvars import ContextVar
 from itertools import chain
 from operator import attrgetter
-from typing import Callable, Iterator, TypeVar
+from typing import Any, Callable, Iterator, TypeVar
 
 from .errors import BallotError
 from .model import Election
@@ -120,6 +121,8 @@ def unknown_project(election: Election, pid: str, index: int | None = None) -> B
 def _approval_counts(election: Election) -> dict[str, int]:
     def compute() -> dict[str, int]:
         index = _cached("approvers", election)
+        if index is None:
+            index = _cached("approver_arrays", election)
         if index is not None:
             return {pid: len(lst) for pid, lst in index.items()}
         projs = ballot_projects(election)
@@ -187,17 +190,34 @@ def approvers(election: Election) -> dict[str, list[int]]:
     shared within a session: read them, never change them. A ballot that lists an unknown
     project raises :class:`BallotError` naming the voter and the project.
     """
+    return _shared("approvers", election, lambda: _approver_index(election, list))
 
-    def compute() -> dict[str, list[int]]:
-        lists: dict[str, list[int]] = {pid: [] for pid in election.projects}
-        add = {pid: lst.append for pid, lst in lists.items()}
-        i = -1
-        try:
-            for i, projects in enumerate(distinct_ballot_projects(election)):
-                for pid in projects:
-                    add[pid](i)
-        except KeyError as exc:
-            raise unknown_project(election, exc.args[0], i) from None
-        return lists
 
-    return _shared("approvers", election, compute)
+def approver_arrays(election: Election) -> dict[str, array]:
+    """:func:`approvers` as arrays of machine integers (typecode ``"i"``), for the rules'
+    per-voter paths on very large electorates.
+
+    A list of voter indices points to int objects spread over the heap, one per voter, so
+    reading a thinly spread project's supporters touches one far-off object each; an array
+    holds the indices themselves, in order, in one block. Building arrays directly costs
+    about what building lists does (1,000,000 voters: 0.72-0.76 s against 0.65-0.66 s);
+    converting the lists afterwards cost about as much again (0.6 s).
+    """
+    return _shared("approver_arrays", election, lambda: _approver_index(election, _int_array))
+
+
+def _int_array() -> array:
+    return array("i")
+
+
+def _approver_index(election: Election, new: Callable[[], Any]) -> dict[str, Any]:
+    index = {pid: new() for pid in election.projects}
+    add = {pid: voters.append for pid, voters in index.items()}
+    i = -1
+    try:
+        for i, projects in enumerate(distinct_ballot_projects(election)):
+            for pid in projects:
+                add[pid](i)
+    except KeyError as exc:
+        raise unknown_project(election, exc.args[0], i) from None
+    return index

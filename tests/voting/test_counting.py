@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from dataclasses import replace
 from fractions import Fraction
+from unittest import mock
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import voting.counting as counting_module
 from voting.ballots import ballot_problems, election_warnings
 from voting.counting import (
+    approver_arrays,
     approvers,
     counting_session,
     has_points,
@@ -175,6 +178,17 @@ def test_counts_are_shared_inside_a_session_and_fresh_outside():
     assert vote_counts(e) == {"a": 2, "b": 2}
 
 
+@pytest.mark.parametrize("index", [approvers, approver_arrays])
+def test_vote_counts_in_a_session_come_from_the_supporter_index(index):
+    """Inside a session, the vote counts are read off whichever supporter index a rule built
+    (lists or arrays): the ballots are not counted again."""
+    e = _election([["a"], ["a", "b"]])
+    with counting_session():
+        index(e)
+        with mock.patch.object(counting_module, "Counter", side_effect=AssertionError("counted again")):
+            assert vote_counts(e) == {"a": 2, "b": 1}
+
+
 def test_returned_counts_are_copies():
     """Changing a returned count dict does not change what the session gives the next caller."""
     e = _election([["a"]])
@@ -190,6 +204,8 @@ def test_repeated_project_counts_once_everywhere():
     assert repeated_ballots(e) == {0}
     assert vote_counts(e) == {"a": 1, "b": 2}
     assert approvers(e) == {"a": [0], "b": [0, 1]}
+    arrays = approver_arrays(e)
+    assert {p: (v.typecode, v.tolist()) for p, v in arrays.items()} == {"a": ("i", [0]), "b": ("i", [0, 1])}
     for rule in RULES:
         out = tally(e, rule)
         assert out.votes == {"a": 1, "b": 2}, rule
@@ -223,6 +239,8 @@ def test_unknown_project_is_a_ballot_error_for_every_rule(rule):
         vote_counts(e)
     with pytest.raises(BallotError, match=r"voter 2"):
         approvers(e)
+    with pytest.raises(BallotError, match=r"voter 2"):
+        approver_arrays(e)
 
 
 def test_points_are_summed_and_detected():

@@ -50,7 +50,7 @@ class Prepared:
     costs: list[Amount]
     cost_l: list[int]
     L: int
-    sup: list[Sequence[int]]  # lists, or arrays of machine integers (``_mes_wide.packed``)
+    sup: list[Sequence[int]]  # lists, or arrays of machine integers (``approver_arrays``)
     rank: list[int]
     n_voters: int
     n_active: int

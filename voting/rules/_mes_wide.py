@@ -17,7 +17,6 @@ and the *decide_over* / *bounds* options are those every engine shares (``_mes_s
 from __future__ import annotations
 
 from array import array
-from dataclasses import replace
 from fractions import Fraction
 from itertools import chain, compress
 from math import gcd
@@ -29,20 +28,6 @@ from ._mes_steps import ZERO_RHO, Bounds, Steps, initial_heap
 
 #: The lower bound of a voter who has nothing left (every real bound is at least 0).
 SPENT = -1
-
-
-def packed(prep: Prepared) -> Prepared:
-    """*prep* with each supporter list as an array of machine integers, for ``run_wide``.
-
-    A list of voter indices points to int objects spread over the heap (one per voter, shared
-    by every list that names the voter); reading a project's supporters then touches one
-    far-off object per voter, and on a million voters with a project's supporters thinly
-    spread that costs more than the rest of the gather. An array holds the indices themselves,
-    in order, in one block. On the generated 1,000,000-voter election, alternated in one
-    process (``benchmarks/compare.py``): plain MES 6.40 s against 7.41 s, add1 38.5 s
-    against 53.5 s.
-    """
-    return replace(prep, sup=[array("i", voters) for voters in prep.sup])
 
 
 def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,

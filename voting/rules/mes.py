@@ -59,7 +59,7 @@ from __future__ import annotations
 from fractions import Fraction
 from math import floor
 
-from ..counting import approvers, distinct_ballot_projects
+from ..counting import approver_arrays, approvers, distinct_ballot_projects
 from ..errors import RuleError
 from ..model import Election, VoteType
 from ..numbers import Amount, normalize
@@ -141,7 +141,9 @@ def mes(
         tie_break = TieChain.parse(tie_break)
 
     budget = election.budget
-    sup_all = approvers(election)
+    n = len(election.ballots)
+    # (the wide engine reads supporters from arrays of machine integers: see approver_arrays)
+    sup_all = approver_arrays(election) if _engine_for(n) is wide.run_wide else approvers(election)
     votes = {pid: len(lst) for pid, lst in sup_all.items()}
     costs = {pid: p.cost for pid, p in election.projects.items()}
     fundable = [
@@ -149,7 +151,6 @@ def mes(
     ]
     ranked = tie_break.order(fundable, costs, votes)
     rank_of = {pid: i for i, pid in enumerate(ranked)}
-    n = len(election.ballots)
     cardinality = utility == "cardinality"
     details: dict = {}
     ties: list[TieRecord] = []
@@ -168,8 +169,6 @@ def mes(
     else:
         prep = core.prepare(distinct_ballot_projects(election) if n >= WIDE_FROM else None,
                             fundable, costs, rank_of, n, sup_all)
-        if _plain(prep) is wide.run_wide:
-            prep = wide.packed(prep)
         if completion == "none":
             share = Fraction(budget) / n
             run = _plain(prep)(prep, share.numerator, share.denominator, cardinality=cardinality)
@@ -327,11 +326,16 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
 
 
 def _plain(prep: core.Prepared):
-    """The engine for plain runs on *prep*: exact money per voter on a small electorate,
+    """The engine for plain runs on *prep*."""
+    return _engine_for(prep.n_active)
+
+
+def _engine_for(n: int):
+    """The engine for plain runs on *n* voters: exact money per voter on a small electorate,
     budget classes on a large one, fixed-point bounds per voter on a very large one."""
-    if prep.n_active < SMALL_BELOW:
+    if n < SMALL_BELOW:
         return small.run_small
-    return wide.run_wide if prep.n_active >= WIDE_FROM else fast.run_fast
+    return wide.run_wide if n >= WIDE_FROM else fast.run_fast
 
 
 def _next_block(block: int, first_top: tuple[int, int] | None, top: int, top_cost: int,

@@ -5,6 +5,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from operator import itemgetter
 
 from ._mes_core import Prepared
 
@@ -52,7 +53,9 @@ class Shared:
         hit = per_node.get(k)
         if hit is None:
             self._move(node)
-            cnt = Counter(map(self.cls.__getitem__, self.prep.sup[k]))
+            voters = self.prep.sup[k]  # (itemgetter reads them in one C call: see _mes_fast)
+            got = itemgetter(*voters)(self.cls) if len(voters) > 1 else [self.cls[i] for i in voters]
+            cnt = Counter(got)
             hit = per_node[k] = (list(cnt), list(cnt.values()))
         return hit
 

@@ -20,6 +20,7 @@ from array import array
 from fractions import Fraction
 from itertools import chain, compress
 from math import gcd
+from operator import itemgetter
 
 from ..numbers import Ratio
 from ._mes_core import Prepared, RunResult
@@ -85,7 +86,8 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         ``exact`` (filled on demand) is (rho, N), N the part of the cost the others pay, in
         units of 1/L."""
         sp = sups[k]
-        lows = list(map(approx_get, sp))
+        # (a tuple, read in one C call; itemgetter returns a bare item for one voter)
+        lows = itemgetter(*sp)(approx) if len(sp) > 1 else list(map(approx_get, sp))
         least = min(lows) if lows else 0
         if least == SPENT:  # drop the spent voters from the list for good
             alive = list(map(SPENT.__ne__, lows))

@@ -72,7 +72,8 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         """The exact money of the given voters (none spent), in units of 1/L: every price
         paid is subtracted once per ballot of the voters that lists its project."""
         try:
-            owed = sum(map(paid_of, chain.from_iterable(map(ballots.__getitem__, voters))))
+            theirs = itemgetter(*voters)(ballots) if len(voters) > 1 else [ballots[i] for i in voters]
+            owed = sum(map(paid_of, chain.from_iterable(theirs)))
         except KeyError:  # some ballot lists a project that is not a candidate (withdrawn)
             return Fraction(sum(map(money_of, voters)), money_den)
         return Fraction(len(voters) * start_num - owed, money_den)

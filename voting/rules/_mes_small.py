@@ -20,6 +20,7 @@ from __future__ import annotations
 from bisect import bisect_right
 from fractions import Fraction
 from math import gcd
+from operator import itemgetter
 
 from ..numbers import Ratio
 from ._mes_core import Prepared, RunResult
@@ -61,7 +62,7 @@ def run_small(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         if cs == 0:
             return [ZERO_RHO, ZERO_RHO, 0, 1]
         sp = sups[k]
-        ms = list(map(money_get, sp))
+        ms = list(itemgetter(*sp)(money)) if len(sp) > 1 else list(map(money_get, sp))
         if sum(ms) < cs:
             return None
         W = len(ms)

@@ -8,6 +8,8 @@ from fractions import Fraction
 from heapq import heapify, heappop, heappush
 from itertools import repeat
 from math import lcm
+from operator import itemgetter
+from typing import Callable
 
 from ..counting import approver_arrays, ballot_projects, share_vote_counts, unknown_project
 from ..errors import RuleError
@@ -132,6 +134,10 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
         # supporters per class is counted with one AND per class instead of voter by voter.
         class_bits: dict[int, int] = {}
         project_bits: dict[str, int] = {}
+        # Voter by voter, a project's supporters are read with an itemgetter kept per project:
+        # it holds their indices as int objects made together (contiguous in memory) and
+        # reads every class in one C call.
+        getters: dict[str, Callable] = {}
 
         def bits(pid: str) -> int:
             got = project_bits.get(pid)
@@ -149,7 +155,10 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
                 for c, members in class_bits.items():
                     total += (mine & members).bit_count() * levels[c]
                 return total
-            for c, count in Counter(map(cls.__getitem__, voters)).items():
+            get = getters.get(pid)
+            if get is None:
+                get = getters[pid] = itemgetter(*voters) if len(voters) > 1 else _one(voters[0])
+            for c, count in Counter(get(cls)).items():
                 total += count * levels[c]
             return total
     else:
@@ -243,6 +252,11 @@ def _bit_set(voters, size: int) -> int:
     flags = bytearray(b"0") * size
     deque(map(flags.__setitem__, voters, repeat(_ONE)), maxlen=0)
     return int(flags, 2)
+
+
+def _one(voter: int) -> Callable:
+    """As ``itemgetter`` of several voters, for one voter: a 1-tuple."""
+    return lambda seq: (seq[voter],)
 
 
 def _floor_key(num: int, den: int) -> int:

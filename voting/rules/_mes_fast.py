@@ -207,16 +207,11 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         return ev[6]
 
     steps = Steps(heap, cost_l, Fraction(u, q), bounds, decide_over, decide_within, evaluate)
-    while True:
-        got = steps.next(_exact_rho, _known_rho)
-        if got is None:
-            break
-        k, ev = got
+    for k, ev in steps.funded(_exact_rho, _known_rho):
         _, N = exact_of(ev)
         W, cl, poor = ev[2], ev[3], ev[5]
         if N == 0:
             continue  # a free project: nobody pays
-        steps.fresh.clear()
         x = N / W
         wider = x.denominator // gcd(money_den[0], x.denominator)
         if wider > 1:

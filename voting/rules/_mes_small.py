@@ -82,15 +82,10 @@ def run_small(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         return [rho, rho, need, W]
 
     steps = Steps(heap, cost_l, Fraction(u, q), bounds, decide_over, decide_within, evaluate)
-    while True:
-        got = steps.next(_rho, _rho)
-        if got is None:
-            break
-        k, ev = got
+    for k, ev in steps.funded(_rho, _rho):
         need, W = ev[2], ev[3]
         if need == 0:
             continue  # a free project: nobody pays
-        steps.fresh.clear()
         g = gcd(need, W)
         wider = W // g
         if wider > 1:  # need/W is not a whole unit: make the unit W/g times finer

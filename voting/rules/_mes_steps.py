@@ -61,7 +61,8 @@ class Steps:
     first two items are a lower and an upper bound of rho (equal when exact); the candidate's
     cost (units of 1/L) is appended to it. ``exact_rho(ev)`` gives the exact rho,
     ``known_rho(ev)`` the best lower bound already known (the exact rho if it was computed).
-    After a payment the engine clears ``fresh``, the evaluations kept since the last one.
+    The engine takes the funded projects from ``funded`` and makes their supporters pay;
+    the evaluations kept since the last payment (``fresh``) are then dropped.
     """
 
     def __init__(self, heap: list[Entry], cost_l: list[int], budget: Fraction, bounds: Bounds | None,
@@ -178,6 +179,13 @@ class Steps:
                 return None
             return k, ev
         return None
+
+    def funded(self, exact_rho: Callable[[Any], Ratio], known_rho: Callable[[Any], Ratio]):
+        """Each project funded, as ``(k, ev)`` (see ``next``), until the run ends: the engine
+        makes its supporters pay before taking the next one."""
+        while (got := self.next(exact_rho, known_rho)) is not None:
+            yield got
+            self.fresh.clear()  # (money changed: the evaluations kept are stale)
 
     def result(self) -> RunResult:
         return RunResult(self.selected, self.ties, None, self.complete)

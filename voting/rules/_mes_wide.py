@@ -163,16 +163,11 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         return ev[5]
 
     steps = Steps(heap, cost_l, Fraction(u, q), bounds, decide_over, decide_within, evaluate)
-    while True:
-        got = steps.next(_exact_rho, _known_rho)
-        if got is None:
-            break
-        k, ev = got
+    for k, ev in steps.funded(_exact_rho, _known_rho):
         _, N = exact_of(ev)
         W, sp, poor = ev[2], ev[3], ev[4]
         if N == 0:
             continue  # a free project: nobody pays
-        steps.fresh.clear()
         x = N / W
         wider = x.denominator // gcd(money_den, x.denominator)
         if wider > 1:

@@ -142,8 +142,10 @@ def mes(
 
     budget = election.budget
     n = len(election.ballots)
-    # (the wide engine reads supporters from arrays of machine integers: see approver_arrays)
-    sup_all = approver_arrays(election) if _engine_for(n) is wide.run_wide else approvers(election)
+    engine = _engine_for(n)
+    # (the wide engine reads supporters from arrays of machine integers, and voters' ballots)
+    wide_run = engine is wide.run_wide
+    sup_all = approver_arrays(election) if wide_run else approvers(election)
     votes = {pid: len(lst) for pid, lst in sup_all.items()}
     costs = {pid: p.cost for pid, p in election.projects.items()}
     fundable = [
@@ -167,11 +169,11 @@ def mes(
         if completion != "none":
             details.update(per_voter_budget=None, add1_start=None, add1_steps=0)
     else:
-        prep = core.prepare(distinct_ballot_projects(election) if n >= WIDE_FROM else None,
+        prep = core.prepare(distinct_ballot_projects(election) if wide_run else None,
                             fundable, costs, rank_of, n, sup_all)
         if completion == "none":
             share = Fraction(budget) / n
-            run = _plain(prep)(prep, share.numerator, share.denominator, cardinality=cardinality)
+            run = engine(prep, share.numerator, share.denominator, cardinality=cardinality)
             selected = [prep.cands[k] for k in run.selected]
             ties = records(run, prep, "mes")
             details["per_voter_budget"] = normalize(share)
@@ -257,7 +259,7 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     # the outcome is the same.
     approvals = sum(len(s) for s in prep.sup)
     share = approvals <= SHARE_MAX_MEAN_LENGTH * n or n <= SHARE_MAX_VOTERS
-    engine = _plain(prep)
+    engine = _engine_for(prep.n_active)
     shared = Shared(prep) if share and engine is fast.run_fast else None
     with_shared = {} if shared is None else {"shared": shared}
     # Plain runs go in blocks, each from its highest budget down: the rho bounds a run finds
@@ -323,11 +325,6 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
         "add1_start": start,
         "add1_steps": kept_u - start,
     }
-
-
-def _plain(prep: core.Prepared):
-    """The engine for plain runs on *prep*."""
-    return _engine_for(prep.n_active)
 
 
 def _engine_for(n: int):

@@ -17,6 +17,7 @@ and the *decide_over* / *bounds* options are those every engine shares (``_mes_s
 from __future__ import annotations
 
 from array import array
+from collections import deque
 from fractions import Fraction
 from itertools import chain, compress
 from math import gcd
@@ -97,7 +98,7 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             least = min(lows) if lows else 0
         cost = cost_l[k]
         if not sp:
-            return None if cost else [ZERO_RHO, ZERO_RHO, 1, [], [], (ZERO_RHO, ZERO)]
+            return None if cost else [ZERO_RHO, ZERO_RHO, 1, [], [], (ZERO_RHO, ZERO), ()]
         cs = cost << shift
         n_alive = len(lows)
         some_poor = least * n_alive < cs
@@ -109,7 +110,7 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                 if held(sp) < cost:
                     return None
         if cost == 0:
-            return [ZERO_RHO, ZERO_RHO, 1, sp, [], (ZERO_RHO, ZERO)]
+            return [ZERO_RHO, ZERO_RHO, 1, sp, [], (ZERO_RHO, ZERO), lows]
         poor: list[int] = []
         W = n_alive
         poor_low = 0  # lower bound of the poor supporters' money, units of 2**-s/L
@@ -147,8 +148,8 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         top = cs - poor_low
         if not poor:
             rho = Ratio(top, den)
-            return [rho, rho, W, sp, poor, (rho, Fraction(cost))]
-        return [Ratio(top - err * len(poor), den), Ratio(top, den), W, sp, poor, None]
+            return [rho, rho, W, sp, poor, (rho, Fraction(cost)), lows]
+        return [Ratio(top - err * len(poor), den), Ratio(top, den), W, sp, poor, None, lows]
 
     def _exact_rho(ev) -> Ratio:
         return exact_of(ev)[0]
@@ -158,8 +159,8 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
 
     def exact_of(ev) -> tuple[Ratio, Fraction]:
         if ev[5] is None:
-            N = ev[6] - held([ev[3][j] for j in ev[4]])
-            ev[5] = (Ratio(N.numerator, N.denominator * ev[2] * (L if cardinality else ev[6])), N)
+            N = ev[7] - held([ev[3][j] for j in ev[4]])
+            ev[5] = (Ratio(N.numerator, N.denominator * ev[2] * (L if cardinality else ev[7])), N)
         return ev[5]
 
     steps = Steps(heap, cost_l, Fraction(u, q), bounds, decide_over, decide_within, evaluate)
@@ -178,9 +179,10 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         paid[prep.cands[k]] = x.numerator * (money_den // x.denominator)
         x_up = -((-x.numerator << shift) // x.denominator)  # ceil(x * 2**s)
         err += 1
-        for i in sp:  # every supporter with something left pays x (lower bounds stay >= 0)
-            a = approx[i]
-            approx[i] = a - x_up if a > x_up else 0
+        # every supporter with something left pays x (lower bounds stay >= 0), computed from
+        # the bounds the evaluation read (nobody paid since) ...
+        new = [a - x_up if a > x_up else 0 for a in ev[6]]
         for j in poor:  # ... except the poor, who pay all they have
-            approx[sp[j]] = SPENT
+            new[j] = SPENT
+        deque(map(approx.__setitem__, sp, new), 0)
     return steps.result()

@@ -10,7 +10,7 @@ from typing import Iterator
 from ._pabulib_format import AREA_COLUMNS, FORMAT_KEYS, MISSING, counts_agree
 from .errors import PabulibError
 from .model import Ballot, BallotFormat, Election, Notice, Project, VoteType
-from .numbers import Amount, AmountError, format_amount, normalize, parse_amount
+from .numbers import Amount, AmountError, format_amount, normalize, parse_amount, shown
 
 
 class _Lines:
@@ -41,30 +41,45 @@ class _Lines:
                     cells = next(csv.reader([line], delimiter=";", strict=True, skipinitialspace=True))
                     break
                 except csv.Error as exc:
-                    if "unexpected end of data" in str(exc) and self.pos < len(self.lines):
-                        nxt = self.lines[self.pos]
-                        self.pos += 1
-                        line = line + "\n" + (nxt[:-1] if nxt.endswith("\r") else nxt)
-                        continue
-                    if "unexpected end of data" in str(exc):
+                    if "unexpected end of data" not in str(exc):
+                        raise PabulibError(f"bad CSV quoting: {exc}", lineno) from None
+                    line, closed = self._join_quoted(line)
+                    if not closed:
                         raise PabulibError("a quoted cell is never closed", lineno) from None
-                    raise PabulibError(f"bad CSV quoting: {exc}", lineno) from None
         return [c.strip() for c in cells]
+
+    def _join_quoted(self, line: str) -> tuple[str, bool]:
+        """*line* joined with the lines after it up to the one that closes its open quote (the
+        first after which the number of quote marks is even: a quote inside a quoted cell is
+        doubled), and whether one did; one pass, so the joined row is read again only once.
+        With no line left the quote is not closed."""
+        parts = [line]
+        odd = line.count('"') & 1
+        while self.pos < len(self.lines):
+            nxt = self.lines[self.pos]
+            self.pos += 1
+            if nxt.endswith("\r"):
+                nxt = nxt[:-1]
+            parts.append(nxt)
+            odd ^= nxt.count('"') & 1
+            if not odd:
+                return "\n".join(parts), True
+        return "\n".join(parts), not odd and len(parts) > 1
 
 
 def _amount(text: str, what: str, line: int) -> Amount:
     try:
         return parse_amount(text)
-    except AmountError:
+    except AmountError as exc:
         if "," in text and text.replace(",", ".", 1) != text:
-            raise PabulibError(f"{what} {text!r} uses a decimal comma; write it with '.'", line) from None
-        raise PabulibError(f"{what} {text!r} is not a decimal number", line) from None
+            raise PabulibError(f"{what} {shown(text)} uses a decimal comma; write it with '.'", line) from None
+        raise PabulibError(f"{what} {shown(text)} {exc.reason}", line) from None
 
 
 def _whole(text: str, what: str, line: int) -> int:
     value = _amount(text, what, line)
     if not isinstance(value, int):
-        raise PabulibError(f"{what} {text!r} is not a whole number", line)
+        raise PabulibError(f"{what} {shown(text)} is not a whole number", line)
     return value
 
 
@@ -306,7 +321,7 @@ class Parser:
                         lineno,
                     )
                 points = tuple(
-                    int(p) if p.isascii() and p.isdigit() else _amount(p, f"points of voter {vid!r}", lineno)
+                    int(p) if len(p) < 19 and p.isascii() and p.isdigit() else _amount(p, f"points of voter {vid!r}", lineno)
                     for p in raw
                 )
             if len(distinct) != len(vote):

@@ -5,7 +5,8 @@ With no options the file's META ``rule`` decides: ``greedy-threshold`` is greedy
 utility and the add1 completion; ``equalshares/add1-comparison`` adds the comparison with
 greedy; anything else is greedy. Options override META: ``--rule`` picks another rule (the META
 parameters then apply only if it is the same rule), and ``--utility``, ``--completion``,
-``--compare-greedy`` and ``--min-votes`` replace the matching META parameter.
+``--compare-greedy`` (or ``--no-compare-greedy``) and ``--min-votes`` replace the matching
+META parameter.
 
 Exit status: 0 on success; 2 on bad input (an unreadable file, an option that does not fit the
 rule or the vote type, a warning under ``--strict``), with one line on stderr; 1 on an
@@ -21,7 +22,7 @@ from typing import Any, Sequence, TextIO
 
 from .errors import VotingError
 from .model import Election
-from .numbers import AmountError, format_amount, parse_amount
+from .numbers import AmountError, format_amount, parse_amount, shown
 from .outcome import Outcome
 from .tiebreak import TieBreakError
 
@@ -49,10 +50,10 @@ class _Parser(argparse.ArgumentParser):
 def _amount_arg(text: str):
     try:
         value = parse_amount(text)
-    except AmountError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    except AmountError as exc:
+        raise argparse.ArgumentTypeError(f"{shown(text)} {exc.reason}") from None
     if value < 0:
-        raise argparse.ArgumentTypeError(f"must not be negative: {text!r}")
+        raise argparse.ArgumentTypeError(f"must not be negative: {shown(text)}")
     return value
 
 
@@ -67,8 +68,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--rule", choices=RULE_NAMES, help="the rule (default: from META)")
     parser.add_argument("--utility", choices=("cost", "cardinality"), help="max-welfare and mes: voter utility")
     parser.add_argument("--completion", choices=("none", "add1", "add1u"), help="mes: completion method")
-    parser.add_argument("--compare-greedy", action="store_true", default=None,
-                        help="mes: keep greedy's outcome when strictly more voters prefer it")
+    parser.add_argument("--compare-greedy", action=argparse.BooleanOptionalAction, default=None,
+                        help="mes: keep greedy's outcome when strictly more voters prefer it "
+                        "(--no-compare-greedy: never, even when META asks for it)")
     parser.add_argument("--min-votes", type=_amount_arg, metavar="N",
                         help="greedy: projects scoring below N are not fundable")
     parser.add_argument("--tie-break", metavar="CHAIN",
@@ -94,8 +96,8 @@ def meta_defaults(election: Election) -> tuple[str, dict[str, Any]]:
             return "greedy", {}
         try:
             return "greedy", {"min_score": parse_amount(text)}
-        except AmountError:
-            raise UsageError(f"META min_project_score_threshold {text!r} is not a number") from None
+        except AmountError as exc:
+            raise UsageError(f"META min_project_score_threshold {shown(text)} {exc.reason}") from None
     if rule in ("equalshares/add1", "equalshares/add1-comparison"):
         params: dict[str, Any] = {"utility": "cost", "completion": "add1"}
         if rule.endswith("-comparison"):

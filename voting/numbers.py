@@ -11,8 +11,28 @@ Amount = Union[int, Fraction]
 _DECIMAL = re.compile(r"^[+-]?(\d+)(?:\.(\d*))?$|^[+-]?\.(\d+)$")
 
 
+#: The most digits an amount may have. Real budgets, costs and points have a dozen or so; a
+#: longer number is a broken file (and Python refuses to read integers past 4,300 digits).
+MAX_DIGITS = 100
+
+
 class AmountError(ValueError):
-    """A text that is not an exact decimal amount."""
+    """A text that is not an exact decimal amount; ``reason`` says why, after the text."""
+
+    def __init__(self, message: str, reason: str = "is not a decimal number"):
+        super().__init__(message)
+        self.reason = reason
+
+
+def shown(text: str, limit: int = 40) -> str:
+    """*text* quoted for a message, cut short when it is longer than *limit* characters.
+
+    >>> shown("12"), shown("7" * 5000)
+    ("'12'", "'77777777777777777777'… (5000 characters)")
+    """
+    if len(text) <= limit:
+        return repr(text)
+    return f"{text[: limit // 2]!r}… ({len(text)} characters)"
 
 
 def normalize(value: Amount) -> Amount:
@@ -40,7 +60,11 @@ def parse_amount(text: str) -> Amount:
     """
     s = text.strip()
     if not _DECIMAL.match(s):
-        raise AmountError(f"not a decimal number: {text!r}")
+        raise AmountError(f"not a decimal number: {shown(text)}")
+    digits = sum(map(str.isdigit, s)) if len(s) > MAX_DIGITS else 0
+    if digits > MAX_DIGITS:
+        reason = f"has {digits} digits (at most {MAX_DIGITS} are read)"
+        raise AmountError(f"{shown(text)} {reason}", reason)
     return normalize(Fraction(s))
 
 

@@ -59,7 +59,12 @@ class TieChain:
     @classmethod
     def parse(cls, text: str | Sequence[str]) -> "TieChain":
         items = text.split(",") if isinstance(text, str) else list(text)
-        keys = tuple(k.strip() for k in items if k.strip())
+        keys = tuple(k.strip() for k in items)
+        if "" in keys:
+            raise TieBreakError(
+                f"tie-break chain {','.join(items)!r} has an empty key; use a comma list of "
+                f"{', '.join(TIE_KEYS)}"
+            )
         for k in keys:
             if k not in TIE_KEYS:
                 raise TieBreakError(

@@ -173,8 +173,12 @@ def test_tie_break_option_changes_the_recorded_chain(tmp_path, capsys):
         (["--rule", "phragmen", "--min-votes", "2"], ["--min-votes", "phragmen"]),
         (["--rule", "max-welfare", "--compare-greedy"], ["--compare-greedy", "max-welfare"]),
         (["--tie-break", "cost,price"], ["price", "greedy"]),
+        (["--rule", "phragmen", "--no-compare-greedy"], ["--compare-greedy", "phragmen"]),
         (["--min-votes", "-1"], ["--min-votes", "negative"]),
+        (["--min-votes", "7" * 5000], ["--min-votes", "5000 digits"]),
         (["--rule", "lottery"], ["--rule", "lottery"]),
+        (["--tie-break", "cost,,id"], ["empty key"]),
+        (["--tie-break", ""], ["empty key"]),
     ],
 )
 def test_option_that_does_not_fit_exits_2_with_one_line(tmp_path, capsys, args, words):
@@ -201,6 +205,57 @@ def test_malformed_file_exits_2_with_its_line(tmp_path):
     assert proc.stderr.count("\n") == 1
     assert str(path) in proc.stderr and "line 15" in proc.stderr and "'zz'" in proc.stderr
     assert "Traceback" not in proc.stderr
+
+
+@pytest.mark.parametrize(
+    ("where", "words"),
+    [
+        ("cost", ["line 11", "cost of project 'a'", "5000 digits"]),
+        ("budget", ["line 3", "budget", "5000 digits"]),
+        ("points", ["line 15", "points of voter '1'", "5000 digits"]),
+        ("max_length", ["line 6", "META max_length", "5000 digits"]),
+        ("threshold", ["min_project_score_threshold", "5000 digits"]),
+    ],
+)
+def test_a_number_too_long_to_read_exits_2_naming_it(tmp_path, capsys, where, words):
+    """A 5,000-digit number anywhere a file holds one (Python itself refuses to read integers
+    past 4,300 digits) is bad input: exit 2 with one short line naming where it is, not an
+    internal error, and the number is not echoed whole."""
+    huge = "7" * 5000
+    meta = {"budget": huge if where == "budget" else "10",
+            "max_length": huge if where == "max_length" else "3",
+            "threshold": huge if where == "threshold" else "1"}
+    text = (
+        f"META\nkey;value\nbudget;{meta['budget']}\nvote_type;cumulative\nrule;greedy-threshold\n"
+        f"max_length;{meta['max_length']}\nmin_project_score_threshold;{meta['threshold']}\n"
+        "max_sum_points;10\n"
+        f"PROJECTS\nproject_id;cost\na;{huge if where == 'cost' else 5}\nb;4\n"
+        "VOTES\nvoter_id;vote;points\n"
+        f"1;a,b;{huge if where == 'points' else 2},1\n2;a;3\n"
+    )
+    path = tmp_path / "huge.pb"
+    path.write_text(text, encoding="utf-8")
+    assert text.splitlines()[10].startswith("a;") and text.splitlines()[14].startswith("1;")
+    code, out, err = run_in_process(capsys, path, "--json")
+    assert code == 2 and out == "" and err.count("\n") == 1, err
+    assert "internal error" not in err and len(err) < 300
+    for word in words:
+        assert word in err
+
+
+def test_no_compare_greedy_turns_off_the_meta_comparison(capsys):
+    """On Wieliczka (META equalshares/add1-comparison, where greedy wins the comparison at
+    b = none), --no-compare-greedy drops the comparison step: the outcome is plain MES's."""
+    path = pabulib_file("Poland_Wieliczka_2023_Green_Budget.pb")
+    code, js, err = run_in_process(capsys, path, "--json", "--completion", "none")
+    assert code == 0, err
+    compared = json.loads(js)
+    assert compared["parameters"]["compare_greedy"] is True and compared["comparison_kept"] == "greedy"
+    code, js, err = run_in_process(capsys, path, "--json", "--completion", "none", "--no-compare-greedy")
+    assert code == 0, err
+    plain = json.loads(js)
+    assert plain["parameters"]["compare_greedy"] is False and "comparison_kept" not in plain
+    assert plain["selected"] == compared["mes_selected"] != compared["selected"]
 
 
 def test_missing_file_and_bad_usage_exit_2(tmp_path, capsys):

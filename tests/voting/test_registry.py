@@ -112,6 +112,14 @@ def test_bad_chain_is_a_rule_error():
         tally(small(), tie_break="cost,luck")
 
 
+@pytest.mark.parametrize("chain", ["", " ", "cost,,id", "cost,", ",votes"])
+def test_a_chain_with_an_empty_key_is_refused(chain):
+    """A chain with an empty item (a typo such as a doubled comma, or nothing at all) is refused
+    rather than read as a shorter chain: the recorded chain is always the one asked for."""
+    with pytest.raises(RuleError, match="empty key"):
+        tally(small(), tie_break=chain)
+
+
 def over_long() -> Election:
     """A ballot breaking max_length 1, and one reader notice."""
     projects = {"a": Project("a", 6), "b": Project("b", 5)}

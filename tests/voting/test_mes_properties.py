@@ -4,7 +4,6 @@ the add1/add1u characterisations, the parametric engine's ranges, and pabutools 
 from __future__ import annotations
 
 import importlib
-import os
 import random
 from dataclasses import replace
 from fractions import Fraction
@@ -15,6 +14,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.oracle import require_pabutools
 from tests.voting.strategies import elections
 from voting.counting import vote_counts
 from voting.model import Ballot, Election, Project
@@ -576,9 +576,7 @@ def test_wide_engine_reads_ballots_naming_non_candidates_and_huge_budgets():
 # --- pabutools 1.2.3 as an oracle (small generated instances) -----------------------------
 
 def _pabutools():
-    if os.environ.get("CI") == "true":
-        import pabutools  # noqa: F401  (on CI a missing oracle is a failure, not a skip)
-    return pytest.importorskip("pabutools")
+    return require_pabutools()  # (on CI a missing oracle is a failure, not a skip)
 
 
 def _pb_instance(election: Election, budget=None):

@@ -108,7 +108,10 @@ def meta_defaults(election: Election) -> tuple[str, dict[str, Any]]:
 
 def choose(args: argparse.Namespace, election: Election) -> tuple[str, dict[str, Any], str]:
     """The rule, its parameters and where they came from, META first, options on top."""
-    meta_rule, meta_params = meta_defaults(election)
+    try:
+        meta_rule, meta_params = meta_defaults(election)
+    except UsageError as exc:  # (a META value the reader keeps as text: name the file)
+        raise UsageError(f"{args.file}: {exc}") from None
     rule = args.rule or meta_rule
     params = dict(meta_params) if rule == meta_rule else {}
     given = {

@@ -26,8 +26,9 @@ Rules (names as in ``voting.rules``; ``add1`` is MES with the cities' Add1 compl
 - ``mes-increment1``: pabutools' own iterated MES (``voter_budget_increment=1``), stored only to
   show that it is not ``add1`` (Wieliczka 2023);
 - ``add1-bracket`` (needs ``--per-voter-budget b``): MES at b and at b+1 only, for a file whose
-  full add1 loop is too slow in pabutools (Warsaw 2026: about 40 s per step, 186 steps). It is
-  a weaker check than ``add1``: the steps below b are not run.
+  full add1 loop is too slow in pabutools. It is a weaker check than ``add1``: the steps below
+  b are not run. (``--jobs N`` runs add1's steps N at a time, which made the full loop on
+  Warsaw 2026 possible.)
 
 Every rule runs on the instance WITHOUT the projects nobody voted for: pabutools' greedy and
 Phragmén fund such projects when money is left, our engine never does (a deliberate
@@ -231,10 +232,54 @@ def run_phragmen(data: Loaded) -> dict:
     }
 
 
-def run_add1(data: Loaded, progress=None) -> dict:
+_WORKER: Loaded | None = None
+
+
+def _worker_load(path: Path) -> None:
+    global _WORKER
+    _WORKER = Loaded(path)
+
+
+def _mes_at(b: int, data: Loaded | None = None) -> tuple[int, list[str], int | Fraction]:
+    """pabutools' MES with per-voter budget *b*: (b, winners in order, exact cost)."""
     from pabutools.election import Instance
     from pabutools.rules import method_of_equal_shares
 
+    data = data if data is not None else _WORKER
+    n = data.profile.num_ballots()
+    out = method_of_equal_shares(
+        Instance(data.instance, budget_limit=b * n), data.profile,
+        sat_profile=data.cost_sat_profile(), tie_breaking=tie_mes()
+    )
+    return b, _names(out), exact(_cost(out))
+
+
+def _steps_from(start: int, data: Loaded, jobs: int):
+    """MES at b = start, start+1, ... in order; with *jobs* > 1, the next *jobs* budgets are run
+    at once in worker processes (each loads the file itself), and the caller stops when it has
+    what it needs (the budgets run ahead of that are thrown away: each run is independent)."""
+    if jobs <= 1:
+        b = start
+        while True:
+            yield _mes_at(b, data)
+            b += 1
+    from collections import deque
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=jobs, initializer=_worker_load, initargs=(data.path,)) as pool:
+        ahead = deque(pool.submit(_mes_at, b) for b in range(start, start + jobs))
+        nxt = start + jobs
+        try:
+            while True:
+                yield ahead.popleft().result()
+                ahead.append(pool.submit(_mes_at, nxt))
+                nxt += 1
+        finally:
+            for f in ahead:
+                f.cancel()
+
+
+def run_add1(data: Loaded, progress=None, jobs: int = 1) -> dict:
     n = data.profile.num_ballots()
     budget = data.budget
     voted = {p.name for p in data.instance}
@@ -258,24 +303,17 @@ def run_add1(data: Loaded, progress=None) -> dict:
             steps=0,
         )
         return result
-    b = math.floor(exact(budget) / n)
-    start = b
-    kept, kept_b, steps = None, None, 0
-    sat_profile = data.cost_sat_profile()
-    while True:
-        out = method_of_equal_shares(
-            Instance(data.instance, budget_limit=b * n), data.profile, sat_profile=sat_profile, tie_breaking=tie_mes()
-        )
+    start = math.floor(exact(budget) / n)
+    kept, kept_b, kept_cost, steps = None, None, None, 0
+    for b, names, cost in _steps_from(start, data, jobs):
         steps += 1
-        cost = _cost(out)
         if progress:
-            progress(b, len(out), cost)
-        if cost > budget:
+            progress(b, len(names), cost)
+        if cost > exact(budget):
             break
-        kept, kept_b = out, b
-        if set(_names(out)) == voted:
+        kept, kept_b, kept_cost = names, b, cost
+        if set(names) == voted:
             break
-        b += 1
     if kept is None:  # cannot happen: MES at floor(B/n)*n <= B never spends more than B
         raise AssertionError("MES at floor(B/n) exceeded B")
     result.update(
@@ -283,9 +321,9 @@ def run_add1(data: Loaded, progress=None) -> dict:
         start_per_voter_budget=start,
         per_voter_budget=kept_b,
         steps=steps,
-        selection_order=_names(kept),
-        winners=sorted(_names(kept)),
-        total_cost=amount_text(_cost(kept)),
+        selection_order=kept,
+        winners=sorted(kept),
+        total_cost=kept_cost if isinstance(kept_cost, int) else f"{kept_cost.numerator}/{kept_cost.denominator}",
     )
     return result
 
@@ -402,6 +440,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-existing", action="store_true", help="keep references already written")
     parser.add_argument("--per-voter-budget", type=int, help="add1-bracket: the b to check")
     parser.add_argument("--no-unique-check", action="store_true", help="max-welfare: skip the flip check")
+    parser.add_argument("--jobs", type=int, default=1,
+                        help="add1: run this many per-voter budgets at once in worker processes")
     args = parser.parse_args(argv)
     rules = [r.strip() for r in args.rules.split(",") if r.strip()]
     for r in rules:
@@ -424,6 +464,7 @@ def main(argv: list[str] | None = None) -> int:
                 kwargs["per_voter_budget"] = args.per_voter_budget
             if rule == "add1":
                 kwargs["progress"] = lambda b, k, c: print(f"  b={b}: {k} projects, cost {c}", file=sys.stderr, flush=True)
+                kwargs["jobs"] = args.jobs
             ref = compute(data, rule, **kwargs)
             path = write_reference(ref, args.out)
             print(f"  {rule}: {len(ref['winners'])} winners in {ref['seconds']} s -> {path.name}", file=sys.stderr, flush=True)

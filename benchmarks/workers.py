@@ -52,27 +52,33 @@ SHORT_SECONDS = 0.25
 SHORT_MAX_RUNS = 50
 
 
-def timed(task: str, call, max_runs: int, cap: float):
+def _more(times: list[float], max_runs: int, cap: float) -> bool:
+    """Whether a task timed so far in *times* runs again (see ``timed``)."""
+    if not times:
+        return True
+    if len(times) < max_runs:
+        return sum(times) < cap
+    return sum(times) < SHORT_SECONDS and len(times) < SHORT_MAX_RUNS
+
+
+def timed(task: str, call, max_runs: int, cap: float, beside=None):
     """Run ``call()`` up to *max_runs* times (fewer once *cap* seconds are spent), and more
     times while the runs so far took under SHORT_SECONDS (see there); return the last result
-    and every run's time. Both engines are timed by this same rule."""
+    and every run's time. Both engines are timed by this same rule. *beside*, when given, is
+    called next to each run, untimed here: before it in even rounds, after it in odd ones."""
     times: list[float] = []
     result = None
-
-    def more() -> bool:
-        if not times:
-            return True
-        if len(times) < max_runs:
-            return sum(times) < cap
-        return sum(times) < SHORT_SECONDS and len(times) < SHORT_MAX_RUNS
-
-    while more():
+    while _more(times, max_runs, cap):
+        if beside is not None and len(times) % 2 == 0:
+            beside()
         result = None  # let the previous result go before the next run
         gc.collect()
         started = time.perf_counter()
         result = call()
         times.append(time.perf_counter() - started)
         emit(event="call", task=task, seconds=times[-1])
+        if beside is not None and len(times) % 2 == 0:
+            beside()
     return result, times
 
 
@@ -91,16 +97,7 @@ def timed_with_parse(task: str, call, parse, max_runs: int, cap: float):
     its run times and the parse run times. This host's speed drifts by up to a factor of two
     within an hour, so a rule timed a minute after the parse could pass or fail the
     parse-time target on the drift alone."""
-    times: list[float] = []
     parse_times: list[float] = []
-    result = None
-
-    def more() -> bool:
-        if not times:
-            return True
-        if len(times) < max_runs:
-            return sum(times) < cap
-        return sum(times) < SHORT_SECONDS and len(times) < SHORT_MAX_RUNS
 
     def one_parse() -> None:
         gc.collect()
@@ -110,17 +107,7 @@ def timed_with_parse(task: str, call, parse, max_runs: int, cap: float):
         del parsed
         emit(event="call", task=f"parse@{task.removeprefix(PAIRED_PREFIX)}", seconds=parse_times[-1])
 
-    while more():
-        if len(times) % 2 == 0:
-            one_parse()
-        result = None  # let the previous result go before the next run
-        gc.collect()
-        started = time.perf_counter()
-        result = call()
-        times.append(time.perf_counter() - started)
-        emit(event="call", task=task, seconds=times[-1])
-        if len(times) % 2 == 0:
-            one_parse()
+    result, times = timed(task, call, max_runs, cap, beside=one_parse)
     return result, times, parse_times
 
 

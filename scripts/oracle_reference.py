@@ -82,7 +82,8 @@ def exact(q) -> int | Fraction:
 
 
 def amount_text(q) -> int | str:
-    """JSON form of an exact amount: an int when whole, else exact ``p/q`` text (no floats)."""
+    """JSON form of an exact amount (an mpq, Fraction or int): an int when whole, else exact
+    ``p/q`` text (no floats)."""
     v = exact(q)
     return v if isinstance(v, int) else f"{v.numerator}/{v.denominator}"
 
@@ -303,13 +304,14 @@ def run_add1(data: Loaded, progress=None, jobs: int = 1) -> dict:
             steps=0,
         )
         return result
-    start = math.floor(exact(budget) / n)
+    limit = exact(budget)
+    start = math.floor(limit / n)
     kept, kept_b, kept_cost, steps = None, None, None, 0
     for b, names, cost in _steps_from(start, data, jobs):
         steps += 1
         if progress:
             progress(b, len(names), cost)
-        if cost > exact(budget):
+        if cost > limit:
             break
         kept, kept_b, kept_cost = names, b, cost
         if set(names) == voted:
@@ -323,7 +325,7 @@ def run_add1(data: Loaded, progress=None, jobs: int = 1) -> dict:
         steps=steps,
         selection_order=kept,
         winners=sorted(kept),
-        total_cost=kept_cost if isinstance(kept_cost, int) else f"{kept_cost.numerator}/{kept_cost.denominator}",
+        total_cost=amount_text(kept_cost),
     )
     return result
 

@@ -52,7 +52,7 @@ class _Lines:
         """*line* joined with the lines after it up to the one that closes its open quote (the
         first after which the number of quote marks is even: a quote inside a quoted cell is
         doubled), and whether one did; one pass, so the joined row is read again only once.
-        With no line left the quote is not closed."""
+        When the lines run out first, the quote is never closed."""
         parts = [line]
         odd = line.count('"') & 1
         while self.pos < len(self.lines):
@@ -64,7 +64,7 @@ class _Lines:
             odd ^= nxt.count('"') & 1
             if not odd:
                 return "\n".join(parts), True
-        return "\n".join(parts), not odd and len(parts) > 1
+        return line, False
 
 
 def _amount(text: str, what: str, line: int) -> Amount:

@@ -258,10 +258,15 @@ def run_fast(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
 
 
 def _fixed_bits(u: int, q: int, L: int, n: int) -> int:
-    """How many bits below the money unit the lower bounds keep: as many as let the bounds of
-    all *n* voters' budgets (``u/q`` each, in units of ``1/L``) add up below ``2**62``, so
-    that CPython sums them in a machine word (plain MES on the generated 1,000,000-voter
-    election, runs interleaved in one process: 7.9-8.1 s with 64 bits, 7.4-7.8 s with 37).
-    Fewer bits only make the bounds settle fewer comparisons; the exact values decide."""
-    room = 62 - (u * L // q).bit_length() - n.bit_length()
+    """How many bits below the money unit the lower bounds keep: as many as let a voter's
+    budget (``u/q``, in units of ``1/L``) stay below ``2**30``, which CPython holds in one
+    digit (its arithmetic and comparisons then take their fast paths, and a bound boxed from
+    an array is a small object), and the bounds of all *n* voters add up below ``2**62``, so
+    that CPython sums them in a machine word; at least _MIN_BITS. Runs alternated in one
+    process (``benchmarks/compare.py``), up to 2**30 against up to 2**62: plain MES on the
+    generated 1,000,000-voter election 4.71 s against 5.13 s, on Mokotów 47.3 ms against
+    50.9 ms; add1 on Warsaw 2026 5.64 s against 6.36 s. Fewer bits only make the bounds
+    settle fewer comparisons; the exact values decide."""
+    whole = (u * L // q).bit_length()
+    room = min(30 - whole, 62 - whole - n.bit_length())
     return min(_BITS, max(_MIN_BITS, room))

@@ -19,9 +19,9 @@ from __future__ import annotations
 from array import array
 from collections import deque
 from fractions import Fraction
-from itertools import chain, compress
+from itertools import chain, compress, repeat
 from math import gcd
-from operator import itemgetter
+from operator import itemgetter, setitem
 
 from ..numbers import Ratio
 from ._mes_core import Prepared, RunResult
@@ -184,5 +184,8 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         new = [a - x_up if a > x_up else 0 for a in ev[6]]
         for j in poor:  # ... except the poor, who pay all they have
             new[j] = SPENT
-        deque(map(approx.__setitem__, sp, new), 0)
+        # (operator.setitem, a C function, calls the array's slot directly; the bound method
+        # approx.__setitem__ is a method-wrapper that packs a tuple per call: 80 against
+        # 106 ns per voter, measured on 300,000 voters)
+        deque(map(setitem, repeat(approx), sp, new), 0)
     return steps.result()

@@ -8,7 +8,7 @@ from fractions import Fraction
 from heapq import heapify, heappop, heappush
 from itertools import repeat
 from math import lcm
-from operator import itemgetter
+from operator import itemgetter, setitem
 from typing import Callable
 
 from ..counting import approver_arrays, ballot_projects, share_vote_counts, unknown_project
@@ -216,7 +216,7 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
             levels.append(new)
             if len(levels) == 257 and type(cls) is bytearray:  # a class index over 255
                 cls = array("I", list(cls))  # (from a bytearray itself it would read raw bytes)
-            deque(map(cls.__setitem__, supporters[chosen], repeat(len(levels) - 1)), maxlen=0)
+            deque(map(setitem, repeat(cls), supporters[chosen], repeat(len(levels) - 1)), maxlen=0)
             loaded = bits(chosen)
             project_bits.pop(chosen)  # (never counted again)
             unloaded = ~loaded
@@ -250,7 +250,7 @@ def phragmen(election: Election, *, tie_break: TieChain | None = None) -> Outcom
 def _bit_set(voters, size: int) -> int:
     """The voters (indices below *size*) as a bit set: voter i is bit ``size - 1 - i``."""
     flags = bytearray(b"0") * size
-    deque(map(flags.__setitem__, voters, repeat(_ONE)), maxlen=0)
+    deque(map(setitem, repeat(flags), voters, repeat(_ONE)), maxlen=0)
     return int(flags, 2)
 
 

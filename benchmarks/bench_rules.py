@@ -278,7 +278,8 @@ def main(argv: list[str] | None = None) -> int:
     print("- times in seconds, best of 5 runs; `[k]` marks a best of only k runs (repeats stop once a task has "
           "spent 20 s, 3 s for pabutools); a task whose 5 runs took under 0.25 s in total keeps running, up to 50 "
           "runs, until they reach 0.25 s (both engines alike); rule times are measured in-process after parsing; "
-          "the parse-time target compares each rule with parse runs alternated with its own runs (a section below)")
+          "the parse-time target compares each rule with parse runs alternated with its own runs (a section below; "
+          "those rounds go on until the rule's runs reach 1 s, up to 50)")
     print("- peak memory: ru_maxrss (peak RSS, resource.getrusage) of the child process that parsed the file "
           "and ran every rule on it (interpreter included)")
     print(f"- pabutools: every rule on the instance without 0-vote projects; per-call timeout {args.timeout:g} s, "

@@ -680,11 +680,13 @@ def test_engine_on_random_larger_profiles():
 
 @given(st.integers(0, 10**12), st.integers(1, 10**6), st.integers(1, 10**4),
        st.integers(1, 10**7))
-def test_fixed_point_bits_keep_sums_in_a_machine_word(u, q, L, n):
+def test_fixed_point_bits_keep_bounds_in_one_digit_and_sums_in_a_machine_word(u, q, L, n):
     """The fast engine keeps between _MIN_BITS and _BITS bits below the money unit, and,
-    unless that floor forces more, few enough that the bounds of all n voters' starting
-    budgets u/q (units of 1/L) add up below 2**62."""
+    unless that floor forces more, few enough that a voter's starting budget u/q (units of
+    1/L) has a bound below 2**30 (one CPython digit) and the bounds of all n voters add up
+    below 2**62."""
     bits = fast._fixed_bits(u, q, L, n)
     assert fast._MIN_BITS <= bits <= fast._BITS
     if bits > fast._MIN_BITS:
-        assert ((u * L << bits) // q) * n < 2**62
+        first = (u * L << bits) // q
+        assert first < 2**30 and first * n < 2**62

@@ -358,18 +358,9 @@ def run_add1_bracket(data: Loaded, per_voter_budget: int) -> dict:
     """Only the last two steps of add1, at a given b and b+1: for a file where the full loop
     takes too long in pabutools. It shows that MES at b costs at most B and MES at b+1 more;
     it does NOT check the steps below b (the full ``add1`` reference does)."""
-    from pabutools.election import Instance
-    from pabutools.rules import method_of_equal_shares
-
     n = data.profile.num_ballots()
-    sat_profile = data.cost_sat_profile()
-    runs = []
-    for b in (per_voter_budget, per_voter_budget + 1):
-        out = method_of_equal_shares(
-            Instance(data.instance, budget_limit=b * n), data.profile, sat_profile=sat_profile, tie_breaking=tie_mes()
-        )
-        runs.append(out)
-    at_b, above = runs
+    _, at_b, at_b_cost = _mes_at(per_voter_budget, data)
+    _, above, above_cost = _mes_at(per_voter_budget + 1, data)
     return {
         "call": (
             "for b in (b*, b*+1): method_of_equal_shares(Instance(instance, budget_limit=b*n), profile, "
@@ -379,11 +370,11 @@ def run_add1_bracket(data: Loaded, per_voter_budget: int) -> dict:
         "voters": n,
         "start_per_voter_budget": math.floor(exact(data.budget) / n),
         "per_voter_budget": per_voter_budget,
-        "selection_order": _names(at_b),
-        "winners": sorted(_names(at_b)),
-        "total_cost": amount_text(_cost(at_b)),
-        "next_winners": sorted(_names(above)),
-        "next_total_cost": amount_text(_cost(above)),
+        "selection_order": at_b,
+        "winners": sorted(at_b),
+        "total_cost": amount_text(at_b_cost),
+        "next_winners": sorted(above),
+        "next_total_cost": amount_text(above_cost),
     }
 
 

@@ -82,11 +82,11 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     heap = initial_heap(sups, cost_l, rank, L, cardinality)
 
     def evaluate(k: int):
-        """None when unaffordable, else [rho_low, rho_high, W, voters, poor, exact]: bounds on
-        rho (equal when no supporter is poor), the number of supporters who pay in full, the
-        supporters with something left and the positions of the poor ones among them;
-        ``exact`` (filled on demand) is (rho, N), N the part of the cost the others pay, in
-        units of 1/L."""
+        """None when unaffordable, else [rho_low, rho_high, W, voters, poor, exact, lows]:
+        bounds on rho (equal when no supporter is poor), the number of supporters who pay in
+        full, the supporters with something left and the positions of the poor ones among
+        them; ``exact`` (filled on demand) is (rho, N), N the part of the cost the others pay,
+        in units of 1/L; ``lows`` the voters' bounds as read (a payment starts from them)."""
         sp = sups[k]
         # (a tuple, read in one C call; itemgetter returns a bare item for one voter)
         lows = itemgetter(*sp)(approx) if len(sp) > 1 else list(map(approx_get, sp))

@@ -17,7 +17,7 @@ every voter's money is rescaled at each widening, so this engine is for small el
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from fractions import Fraction
 from math import gcd
 from operator import itemgetter
@@ -73,11 +73,18 @@ def run_small(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                 spent = bisect_right(ms, 0)
                 if spent * 3 > W:  # drop the voters with nothing left from the list
                     sups[k] = [i for i in sp if money[i]]
+            # A supporter is poor when their money is below need/W, the equal share of what
+            # the supporters not yet found poor still have to pay; that share only rises as
+            # poor ones are taken out, so all those below it are taken at once (C-level
+            # bisect and sum), and again below the new share, until none is left below it.
             j = 0
-            while ms[j] * W < need:
-                need -= ms[j]
-                W -= 1
-                j += 1
+            while True:
+                below = bisect_left(ms, -(-need // W), j)  # money < ceil(need/W): poor
+                if below == j:
+                    break
+                need -= sum(ms[j:below])
+                W -= below - j
+                j = below
         rho = Ratio(need, W * (L * scale if cardinality else cs))
         return [rho, rho, need, W]
 

@@ -20,6 +20,7 @@ from voting.counting import vote_counts
 from voting.model import Ballot, Election, Project
 from voting.rules import _mes_core as core
 from voting.rules import _mes_fast as fast
+from voting.rules import _mes_fixed as fixed_engine
 from voting.rules import _mes_small as small_engine
 from voting.rules import _mes_wide as wide_engine
 from voting.rules._mes_shared import Shared
@@ -118,10 +119,12 @@ def _prepared(election: Election, keep_withdrawn: bool = False) -> core.Prepared
 # --- properties -------------------------------------------------------------------------
 
 #: What makes mes() count every electorate with each engine: exact money per voter
-#: (``_mes_small``), budget classes (``_mes_fast``), fixed-point bounds per voter (``_mes_wide``).
+#: (``_mes_small``), a fixed-point bound per voter (``_mes_fixed``), budget classes
+#: (``_mes_fast``), fixed-point bounds per voter in arrays (``_mes_wide``).
 ENGINES = {"per voter": {"SMALL_BELOW": 10**9},
-           "classes": {"SMALL_BELOW": 0, "WIDE_FROM": 10**9},
-           "wide": {"SMALL_BELOW": 0, "WIDE_FROM": 0}}
+           "fixed": {"SMALL_BELOW": 0, "FIXED_BELOW": 10**9},
+           "classes": {"SMALL_BELOW": 0, "FIXED_BELOW": 0, "WIDE_FROM": 10**9},
+           "wide": {"SMALL_BELOW": 0, "FIXED_BELOW": 0, "WIDE_FROM": 0}}
 
 
 @given(small, st.sampled_from(CHAINS), st.booleans(), st.sampled_from(sorted(ENGINES)))
@@ -360,8 +363,9 @@ def test_fast_engine_exact_fallbacks_agree_on_random_instances():
             assert (run.selected, run.ties) == (at_v.selected, at_v.ties)
 
 
-@pytest.mark.parametrize("run", [fast.run_fast, small_engine.run_small, wide_engine.run_wide],
-                         ids=["classes", "per voter", "wide"])
+@pytest.mark.parametrize("run", [fast.run_fast, small_engine.run_small, wide_engine.run_wide,
+                                    fixed_engine.run_fixed],
+                         ids=["classes", "per voter", "wide", "fixed"])
 def test_runs_stop_once_their_cost_against_a_limit_is_decided(run):
     """On 1,500 seeded random instances and limits, a run (of either engine) told to decide
     whether it costs more than a limit takes a prefix of the full run's steps, answers exactly
@@ -454,8 +458,9 @@ def test_runs_taking_bounds_from_other_budgets_agree(election, budgets, cardinal
             assert (run.selected, run.ties) == (exact.selected, exact.ties)
 
 
-@pytest.mark.parametrize("engine", [fast.run_fast, small_engine.run_small, wide_engine.run_wide],
-                         ids=["classes", "per voter", "wide"])
+@pytest.mark.parametrize("engine", [fast.run_fast, small_engine.run_small, wide_engine.run_wide,
+                                    fixed_engine.run_fixed],
+                         ids=["classes", "per voter", "wide", "fixed"])
 def test_runs_taking_bounds_from_larger_budgets_agree_on_random_instances(engine):
     """On 1,500 seeded random instances, runs (of either engine) from a budget down to a
     smaller one, each taking the rho bounds of the runs above it (the add1 loop's blocks),
@@ -483,10 +488,13 @@ def test_per_voter_money_engine_agrees_on_random_instances():
         assert (mine.selected, mine.ties, mine.complete) == (exact.selected, exact.ties, True)
 
 
-def test_per_voter_money_engine_agrees_with_free_projects_decimal_costs_and_ties():
+@pytest.mark.parametrize("engine", [small_engine.run_small, fixed_engine.run_fixed],
+                         ids=["per voter", "fixed"])
+def test_per_voter_engines_agree_with_free_projects_decimal_costs_and_ties(engine):
     """On 2,000 seeded random instances whose costs come from a few values (so that ties are
-    frequent), some free and some in quarters of the currency, the per-voter engine funds
-    exactly what the exact class engine funds, with the same ties."""
+    frequent), some free and some in quarters of the currency, the per-voter engines (exact
+    money, and fixed-point bounds with 0 or 64 bits below the money unit) fund exactly what
+    the exact class engine funds, with the same ties."""
     rng = random.Random(29)
     tied_runs = 0
     for _ in range(2000):
@@ -498,7 +506,8 @@ def test_per_voter_money_engine_agrees_with_free_projects_decimal_costs_and_ties
         prep = core.prepare(ballots, fundable, costs, {p: i for i, p in enumerate(fundable)}, n)
         cardinality = rng.random() < 0.3
         u, q = rng.randint(1, 40), rng.randint(1, 4)
-        mine = small_engine.run_small(prep, u, q, cardinality=cardinality)
+        with mock.patch.object(fast, "_BITS", rng.choice([0, 64])):
+            mine = engine(prep, u, q, cardinality=cardinality)
         exact = core.run(prep, u, q, cardinality=cardinality)
         assert (mine.selected, mine.ties) == (exact.selected, exact.ties)
         tied_runs += bool(exact.ties)
@@ -537,20 +546,25 @@ def test_every_engine_counts_repeated_projects_once_and_skips_withdrawn_ones(eng
             assert (add1.selected, add1.details["per_voter_budget"]) == expected
 
 
+@pytest.mark.parametrize("engine", [wide_engine.run_wide, fixed_engine.run_fixed],
+                         ids=["wide", "fixed"])
 @pytest.mark.parametrize("bits", [0, 64])
-def test_wide_engine_agrees_on_random_instances(bits):
-    """On 1,500 seeded random instances, the engine that keeps one fixed-point bound per
-    voter (what mes uses from WIDE_FROM voters on) funds exactly what the exact class engine
-    funds, with the same ties, with no bits below the money unit (so that the exact money
-    rebuilt from the ballots decides) and with 64."""
+def test_per_voter_bound_engines_agree_on_random_instances(bits, engine):
+    """On 1,500 seeded random instances, the engines that keep one fixed-point bound per
+    voter (what mes uses from SMALL_BELOW to FIXED_BELOW voters, and in arrays from
+    WIDE_FROM voters on) fund exactly what the exact class engine funds, with the same ties,
+    with no bits below the money unit (so that the bounds often settle nothing and the exact
+    money rebuilt from the ballots decides) and with 64."""
     for prep, cardinality, u, q in _random_instances(random.Random(1000 + bits), 1500):
         with mock.patch.object(fast, "_BITS", bits):
-            mine = wide_engine.run_wide(prep, u, q, cardinality=cardinality)
+            mine = engine(prep, u, q, cardinality=cardinality)
         exact = core.run(prep, u, q, cardinality=cardinality)
         assert (mine.selected, mine.ties, mine.complete) == (exact.selected, exact.ties, True)
 
 
-def test_wide_engine_reads_ballots_naming_non_candidates_and_huge_budgets():
+@pytest.mark.parametrize("engine", [wide_engine.run_wide, fixed_engine.run_fixed],
+                         ids=["wide", "fixed"])
+def test_per_voter_bound_engines_read_ballots_naming_non_candidates_and_huge_budgets(engine):
     """On 1,000 seeded random instances where the ballots also name projects that are not
     candidates (withdrawn ones) and some per-voter budgets are too large for machine words,
     the per-voter fixed-point engine still funds exactly what the exact engine funds."""
@@ -568,7 +582,7 @@ def test_wide_engine_reads_ballots_naming_non_candidates_and_huge_budgets():
         cardinality = rng.random() < 0.3
         u = rng.choice([rng.randint(1, 60), 2**70 + rng.randint(0, 9)])
         with mock.patch.object(fast, "_BITS", rng.choice([0, 64])):
-            mine = wide_engine.run_wide(prep, u, cardinality=cardinality)
+            mine = engine(prep, u, cardinality=cardinality)
         exact = core.run(prep, u, cardinality=cardinality)
         assert (mine.selected, mine.ties) == (exact.selected, exact.ties)
 

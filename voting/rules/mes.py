@@ -16,8 +16,9 @@ decided by the chain (default ``cost,votes,id``: cheapest, then most votes, then
 recorded (context ``mes step k``, or ``mes b=315 step k`` under add1). Every decision is exact:
 integers and Fractions; the fast engine compares fixed-point bounds first and falls back to
 exact values whenever the bounds do not settle a comparison; below ``SMALL_BELOW`` voters
-plain runs keep each voter's exact money (``_mes_small``), and from ``WIDE_FROM`` voters on
-one fixed-point bound per voter (``_mes_wide``).
+plain runs keep each voter's exact money (``_mes_small``), below ``FIXED_BELOW`` one
+fixed-point bound per voter (``_mes_fixed``), and from ``WIDE_FROM`` voters on one
+fixed-point bound per voter in arrays (``_mes_wide``).
 
 Completions:
 
@@ -67,6 +68,7 @@ from ..outcome import Outcome
 from ..tiebreak import TieChain, TieRecord
 from . import _mes_core as core
 from . import _mes_fast as fast
+from . import _mes_fixed as fixed
 from . import _mes_small as small
 from . import _mes_wide as wide
 from ._mes_shared import Shared
@@ -102,8 +104,18 @@ DECIDE_WITHIN_AFTER = 16
 #: (``_mes_small``) instead of budget classes (``_mes_fast``). Plain MES on random samples of
 #: the ballots of Mokotów, Wieliczka and Amsterdam 309 (runs alternated in one process), per
 #: voter against classes: 0.36-0.52x the time at 200-400 voters, 0.74-0.81x at 1,000,
-#: 0.76-1.02x at 1,500, 1.12-1.52x at 2,500.
+#: 0.76-1.02x at 1,500, 1.12-1.52x at 2,500. Against a fixed-point bound per voter
+#: (``_mes_fixed``), exact money took 0.76-0.93x the time at 100-1,000 voters on the samples
+#: of Mokotów and Amsterdam 309 (1.06x and 0.93x at 1,500), and on those of Wieliczka
+#: 0.86-0.97x up to 400 voters, 1.11-1.54x from 700.
 SMALL_BELOW = 1_500
+#: Below this many voters (from SMALL_BELOW on), plain runs keep one fixed-point bound of
+#: money per voter (``_mes_fixed``) instead of budget classes. Engines alternated in one
+#: process, bounds against classes, plain MES: on samples of Warsaw 2026, 0.83x the time at
+#: 5,000 voters, 0.89x at 10,000, 1.31x at 20,000, 1.20x at 30,000; Mokotów (11,067 voters)
+#: 0.79x, Wieliczka (6,586) 0.93x, Świecie (2,553) 1.06x, Amsterdam 309 (14,411) 1.08x.
+#: add1 keeps budget classes wherever its runs share them (see ``_add1``).
+FIXED_BELOW = 12_000
 #: From this many voters on, plain runs keep one fixed-point bound per voter (``_mes_wide``)
 #: instead of budget classes, which then hold one or two voters each. Runs alternated in one
 #: process: plain MES on the generated 1,000,000-voter election 4.58-4.67 s per voter against
@@ -169,7 +181,7 @@ def mes(
         if completion != "none":
             details.update(per_voter_budget=None, add1_start=None, add1_steps=0)
     else:
-        prep = core.prepare(distinct_ballot_projects(election) if wide_run else None,
+        prep = core.prepare(distinct_ballot_projects(election) if engine in READ_BALLOTS else None,
                             fundable, costs, rank_of, n, sup_all)
         if completion == "none":
             share = Fraction(budget) / n
@@ -260,6 +272,11 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     approvals = sum(len(s) for s in prep.sup)
     share = approvals <= SHARE_MAX_MEAN_LENGTH * n or n <= SHARE_MAX_VOTERS
     engine = _engine_for(prep.n_active)
+    if share and engine is fixed.run_fixed:
+        # (runs sharing budget classes beat bounds per voter: add1 on Świecie 0.157 s against
+        # 0.355 s, on Wieliczka 0.529 s against 0.709 s; unshared classes did not: Mokotów
+        # 12.6 s against 11.7 s)
+        engine = fast.run_fast
     shared = Shared(prep) if share and engine is fast.run_fast else None
     with_shared = {} if shared is None else {"shared": shared}
     # Plain runs go in blocks, each from its highest budget down: the rho bounds a run finds
@@ -329,10 +346,17 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
 
 def _engine_for(n: int):
     """The engine for plain runs on *n* voters: exact money per voter on a small electorate,
-    budget classes on a large one, fixed-point bounds per voter on a very large one."""
+    a fixed-point bound per voter on a medium one, budget classes on a large one, and
+    fixed-point bounds in arrays on a very large one."""
     if n < SMALL_BELOW:
         return small.run_small
+    if n < FIXED_BELOW:
+        return fixed.run_fixed
     return wide.run_wide if n >= WIDE_FROM else fast.run_fast
+
+
+#: The engines that read the voters' ballots (``Prepared.ballots``).
+READ_BALLOTS = (fixed.run_fixed, wide.run_wide)
 
 
 def _next_block(block: int, first_top: tuple[int, int] | None, top: int, top_cost: int,

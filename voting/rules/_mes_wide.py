@@ -147,7 +147,7 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                 poor += new
                 pool = [j for j in pool if j not in poor_set]
                 W -= len(new)
-                poor_low += sum(lows[j] for j in new)
+                poor_low += sum(map(lows.__getitem__, new))
         den = W * ((L << shift) if cardinality else cs)
         top = cs - poor_low
         if not poor:

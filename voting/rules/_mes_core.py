@@ -1,9 +1,10 @@
 """The engine behind the Method of Equal Shares: shared data and the exact parametric run.
 
-The engines: this module's ``run`` (exact, and parametric for ``add1``), ``_mes_fast``
-(budget classes with fixed-point bounds: large electorates), ``_mes_small`` (exact money per
-voter: small ones) and ``_mes_wide`` (a fixed-point bound per voter: very large ones); ``mes``
-picks one by the number of voters. Ideas used by ``run`` and ``_mes_fast``:
+The engines: this module's ``run`` (exact, and parametric for ``add1``), ``_mes_small`` (exact
+money per voter: small electorates), ``_mes_fixed`` (a fixed-point bound per voter: medium
+ones), ``_mes_fast`` (budget classes with fixed-point bounds: large ones) and ``_mes_wide``
+(a fixed-point bound per voter, in arrays: very large ones); ``mes`` picks one by the number
+of voters. Ideas used by ``run`` and ``_mes_fast``:
 
 - Voters are only tracked through their *budget class*: voters whose remaining budgets are
   equal because they paid for the same projects share a class. A project's supporters are

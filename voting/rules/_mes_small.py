@@ -12,7 +12,7 @@ as in every engine (``_mes_steps``).
 Same decisions as ``_mes_core.run`` (and tested against it). The integers grow with every
 step (the unit can become ``W`` times finer at each payment, ``W`` the number of payers), and
 every voter's money is rescaled at each widening, so this engine is for small electorates:
-``mes`` uses it below ``SMALL_UP_TO`` voters.
+``mes`` uses it below ``SMALL_BELOW`` voters.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""The selection loop that every MES engine shares (``_mes_fast``, ``_mes_small``, ``_mes_wide``).
+"""The selection loop that every MES engine shares (``_mes_small``, ``_mes_fixed``, ``_mes_fast``,
+``_mes_wide``).
 
 The engines differ in how they keep money and evaluate a candidate; they all pick the next
 project the same way: a heap of rho *lower bounds* (money only falls, so an earlier rho is a

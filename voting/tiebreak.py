@@ -103,9 +103,31 @@ class TieChain:
 
         return key
 
-    def order(self, pids: Iterable[str], costs: Mapping[str, Amount], votes: Mapping[str, int]) -> list[str]:
-        """All *pids* in the chain's order, best first."""
-        return sorted(pids, key=self.sort_key(costs, votes))
+    def order(self, pids: Iterable[str], costs: Mapping[str, Amount], votes: Mapping[str, int],
+              lead: Sequence | None = None) -> list[str]:
+        """All *pids* in the chain's order, best first (the order of ``sort_key``). With *lead*
+        (one value per id, in the same order), ids are ordered by it first, then by the chain.
+
+        Each key's values are read for every id in one pass and the rows sorted as tuples,
+        instead of a Python key call per id (Amsterdam 166's 52 projects: about a third of the
+        time). An id key ends the rows: ids are distinct, so no later key is ever compared.
+        """
+        pids = list(pids)
+        columns: list[Sequence] = [] if lead is None else [lead]
+        for k in self.keys:
+            if k == "votes":
+                columns.append([-votes.get(p, 0) for p in pids])
+            elif k == "cost":
+                columns.append(list(map(costs.__getitem__, pids)))
+            elif k == "cost-desc":
+                columns.append([-costs[p] for p in pids])
+            elif k == "id":
+                columns.append(pids)
+                break
+            else:  # id-desc
+                columns.append(list(map(_Reversed, pids)))
+                break
+        return [row[-1] for row in sorted(zip(*columns, pids))]
 
     def decide(
         self,

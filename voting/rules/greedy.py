@@ -61,8 +61,7 @@ def greedy(
         and not project.is_withdrawn
         and (min_score is None or score[pid] >= min_score)
     ]
-    chain_key = chain.sort_key(costs, votes)
-    order = sorted(fundable, key=lambda pid: (-score[pid], chain_key(pid)))
+    order = chain.order(fundable, costs, votes, lead=[-score[pid] for pid in fundable])
 
     left: Amount = election.budget
     selected: list[str] = []

@@ -218,7 +218,7 @@ def mes(
             selected = greedy_sel
             ties = greedy_ties
 
-    total = normalize(sum((costs[p] for p in selected), Fraction(0)))
+    total = normalize(sum(costs[p] for p in selected))  # (ints stay ints: no Fraction per step)
     return Outcome(
         rule="mes",
         parameters={

@@ -103,8 +103,8 @@ def _alternate(args: argparse.Namespace, params: dict, versions: list) -> int:
                 outcomes[i] = rules.tally(elections[i], args.rule, **params)
                 best[i] = min(best[i], time.perf_counter() - started)
         same = summary(outcomes[0]) == summary(outcomes[1])
-        print(f"{path.name}: {args.old} {best[0]:.4f} s, {args.new} {best[1]:.4f} s, "
-              f"ratio {best[0] / best[1]:.2f}, same outcome: {'yes' if same else 'NO'}")
+        print(f"{path.name}: {args.old} {best[0]:.4g} s, {args.new} {best[1]:.4g} s, "
+              f"ratio {best[0] / best[1]:.3f}, same outcome: {'yes' if same else 'NO'}")
         if not same:
             return 1
     return 0

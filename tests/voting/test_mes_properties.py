@@ -119,10 +119,12 @@ def _prepared(election: Election, keep_withdrawn: bool = False) -> core.Prepared
 # --- properties -------------------------------------------------------------------------
 
 #: What makes mes() count every electorate with each engine: exact money per voter
-#: (``_mes_small``), a fixed-point bound per voter (``_mes_fixed``), budget classes
-#: (``_mes_fast``), fixed-point bounds per voter in arrays (``_mes_wide``).
+#: (``_mes_small``), a fixed-point bound per voter (``_mes_fixed``; with no class sharing,
+#: which would make add1 take budget classes instead), budget classes (``_mes_fast``),
+#: fixed-point bounds per voter in arrays (``_mes_wide``).
 ENGINES = {"per voter": {"SMALL_BELOW": 10**9},
-           "fixed": {"SMALL_BELOW": 0, "FIXED_BELOW": 10**9},
+           "fixed": {"SMALL_BELOW": 0, "FIXED_BELOW": 10**9, "SHARE_MAX_VOTERS": 0,
+                     "SHARE_MAX_MEAN_LENGTH": 0},
            "classes": {"SMALL_BELOW": 0, "FIXED_BELOW": 0, "WIDE_FROM": 10**9},
            "wide": {"SMALL_BELOW": 0, "FIXED_BELOW": 0, "WIDE_FROM": 0}}
 

@@ -569,7 +569,7 @@ def test_per_voter_bound_engines_agree_on_random_instances(bits, engine):
 def test_per_voter_bound_engines_read_ballots_naming_non_candidates_and_huge_budgets(engine):
     """On 1,000 seeded random instances where the ballots also name projects that are not
     candidates (withdrawn ones) and some per-voter budgets are too large for machine words,
-    the per-voter fixed-point engine still funds exactly what the exact engine funds."""
+    the per-voter fixed-point engines still fund exactly what the exact engine funds."""
     rng = random.Random(4)
     for _ in range(1000):
         m, n = rng.randint(3, 8), rng.randint(2, 30)

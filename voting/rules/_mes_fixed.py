@@ -73,7 +73,7 @@ def run_fixed(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         try:
             return start_num - sum(map(paid_of, ballots[i]))
         except KeyError:  # the ballot lists a project that is not a candidate (withdrawn)
-            return start_num - sum(paid.get(p, 0) for p in ballots[i])
+            return start_num - sum(paid_get(p, 0) for p in ballots[i])
 
     def held(voters: list[int]) -> int:
         """The exact money of the given voters (none spent), times ``money_den``."""
@@ -88,6 +88,11 @@ def run_fixed(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     def rho_of(need: int, W: int, cost: int) -> Ratio:
         """rho from the part *need* of the cost (units of 1/(L*money_den)) that W pay."""
         return Ratio(need, money_den * W * (L if cardinality else cost))
+
+    def equal_shares(W: int, sp: list[int], lows: list[int], cost: int) -> list:
+        """The evaluation when all W supporters pay an equal share (nobody is poor)."""
+        rho = Ratio(cost, W * L) if cardinality else Ratio(1, W)
+        return [rho, rho, W, sp, lows, -1, None, None]
 
     heap = initial_heap(sups, cost_l, prep.rank, L, cardinality)
 
@@ -130,8 +135,7 @@ def run_fixed(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             return exactly(k, sp, lows)  # the bounds do not say whether they can afford it
         ranked = sorted(lows)
         if ranked[0] * W >= cs:  # every supporter can pay an equal share
-            rho = Ratio(cost, W * L) if cardinality else Ratio(1, W)
-            return [rho, rho, W, sp, lows, -1, None, None]
+            return equal_shares(W, sp, lows, cost)
         if ranked[0] == SPENT:
             spent = bisect_right(ranked, SPENT)
             if spent * 3 > W:  # drop the spent voters from the list for good
@@ -152,8 +156,7 @@ def run_fixed(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         if j == len(ranked) or ranked[j] * W < top:  # too close to call on the bounds
             return exactly(k, sp, lows)
         if not j:  # (only when spent voters were dropped: nobody else is poor)
-            rho = Ratio(cost, W * L) if cardinality else Ratio(1, W)
-            return [rho, rho, W, sp, lows, -1, None, None]
+            return equal_shares(W, sp, lows, cost)
         den = W * ((L << shift) if cardinality else cs)
         return [Ratio(top - err * j, den), Ratio(top, den), W, sp, lows, ranked[j - 1], None, None]
 

@@ -271,12 +271,7 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     # the outcome is the same.
     approvals = sum(len(s) for s in prep.sup)
     share = approvals <= SHARE_MAX_MEAN_LENGTH * n or n <= SHARE_MAX_VOTERS
-    engine = _engine_for(prep.n_active)
-    if share and engine is fixed.run_fixed:
-        # (runs sharing budget classes beat bounds per voter: add1 on Świecie 0.157 s against
-        # 0.355 s, on Wieliczka 0.529 s against 0.709 s; unshared classes did not: Mokotów
-        # 12.6 s against 11.7 s)
-        engine = fast.run_fast
+    engine = _engine_for(prep.n_active, sharing=share)
     shared = Shared(prep) if share and engine is fast.run_fast else None
     with_shared = {} if shared is None else {"shared": shared}
     # Plain runs go in blocks, each from its highest budget down: the rho bounds a run finds
@@ -344,13 +339,16 @@ def _add1(prep: core.Prepared, budget: Amount, n: int, cardinality: bool,
     }
 
 
-def _engine_for(n: int):
+def _engine_for(n: int, sharing: bool = False):
     """The engine for plain runs on *n* voters: exact money per voter on a small electorate,
     a fixed-point bound per voter on a medium one, budget classes on a large one, and
-    fixed-point bounds in arrays on a very large one."""
+    fixed-point bounds in arrays on a very large one. Runs that will share budget classes
+    across budgets (*sharing*, add1) take classes on a medium electorate too: add1 on Świecie
+    0.157 s against 0.355 s with bounds per voter, on Wieliczka 0.529 s against 0.709 s
+    (unshared, classes lost: Mokotów 12.6 s against 11.7 s)."""
     if n < SMALL_BELOW:
         return small.run_small
-    if n < FIXED_BELOW:
+    if n < FIXED_BELOW and not sharing:
         return fixed.run_fixed
     return wide.run_wide if n >= WIDE_FROM else fast.run_fast
 

@@ -126,6 +126,11 @@ class Steps:
                 continue
             lo = ev[0]
             tied = [k]
+            if heap and (lo_key := lo.floor_key()) > heap[0][0]:
+                # certainly above the least bound (whose key, its floor, is below lo's):
+                # back into the heap with its new bound, the others untouched
+                heapq.heappush(heap, (lo_key, rk, k, lo))
+                continue
             if heap and ev[1].floor_key() >= heap[0][0]:
                 # the upper bound is not below every bound: the least bound (with its rank)
                 # is among the entries with the least key (a smaller key means a smaller

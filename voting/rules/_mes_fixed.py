@@ -28,7 +28,7 @@ and the *decide_over* / *bounds* options are those every engine shares (``_mes_s
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections import Counter, deque
+from collections import deque
 from fractions import Fraction
 from itertools import chain, compress, repeat
 from math import gcd
@@ -80,10 +80,13 @@ def run_fixed(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         if not voters:
             return 0
         theirs = itemgetter(*voters)(ballots) if len(voters) > 1 else [ballots[voters[0]]]
-        # (counted first: most projects on a ballot are not funded, and adding a price of 0
-        # to a sum of large integers still makes a new integer)
-        listed = Counter(chain.from_iterable(theirs))
-        return len(voters) * start_num - sum([paid_get(p, 0) * n for p, n in listed.items()])
+        # (filter(None) drops the prices of 0 in C: most projects on a ballot are not funded,
+        # and adding 0 to a sum of large integers still makes a new integer)
+        try:
+            owed = sum(filter(None, map(paid_of, chain.from_iterable(theirs))))
+        except KeyError:  # a ballot lists a project that is not a candidate (withdrawn)
+            owed = sum(filter(None, map(paid_get, chain.from_iterable(theirs), repeat(0))))
+        return len(voters) * start_num - owed
 
     def rho_of(need: int, W: int, cost: int) -> Ratio:
         """rho from the part *need* of the cost (units of 1/(L*money_den)) that W pay."""

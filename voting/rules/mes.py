@@ -101,14 +101,19 @@ SHARE_MAX_VOTERS = 1_000
 #: to be run again.
 DECIDE_WITHIN_AFTER = 16
 #: Below this many voters, plain runs keep one exact integer of money per voter
-#: (``_mes_small``) instead of budget classes (``_mes_fast``). Plain MES on random samples of
-#: the ballots of Mokotów, Wieliczka and Amsterdam 309 (runs alternated in one process), per
-#: voter against classes: 0.36-0.52x the time at 200-400 voters, 0.74-0.81x at 1,000,
-#: 0.76-1.02x at 1,500, 1.12-1.52x at 2,500. Against a fixed-point bound per voter
-#: (``_mes_fixed``), exact money took 0.76-0.93x the time at 100-1,000 voters on the samples
-#: of Mokotów and Amsterdam 309 (1.06x and 0.93x at 1,500), and on those of Wieliczka
-#: 0.86-0.97x up to 400 voters, 1.11-1.54x from 700.
-SMALL_BELOW = 1_500
+#: (``_mes_small``) instead of a fixed-point bound per voter (``_mes_fixed``).
+#: ``benchmarks/engine_samples.py`` (engines alone on seeded samples of the ballots of
+#: Mokotów, Amsterdam 309, Wieliczka and Warsaw 2026, 3 samples per size, runs alternated),
+#: time of bounds against exact money, with each file's budget: 1.05-1.14x at 300 voters
+#: (Amsterdam 309: 0.93-0.99x), 0.88-1.05x at 426, 0.73-0.99x at 550, 0.63-0.94x at 700,
+#: 0.48-0.86x at 1,000 and 1,400. With the budget shrunk with the sample (the same budget per
+#: voter, so that only the cheapest projects are funded), 0.82-1.08x at 550, and from 426
+#: to 1,000 voters Amsterdam 309 1.03-1.13x and Warsaw 2026 0.97-1.08x, on runs of
+#: 0.1-0.45 ms. add1 (``mes`` end to end, file budget, one sample each of 600, 1,000 and
+#: 1,400 voters of the same four files) took 0.98-1.01x the time with this threshold
+#: against 1,500. (Against budget classes, exact money took 0.36-0.52x the time at 200-400
+#: voters.)
+SMALL_BELOW = 550
 #: Below this many voters (from SMALL_BELOW on), plain runs keep one fixed-point bound of
 #: money per voter (``_mes_fixed``) instead of budget classes. Engines alternated in one
 #: process, bounds against classes, plain MES: on samples of Warsaw 2026, 0.83x the time at

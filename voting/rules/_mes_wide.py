@@ -30,6 +30,13 @@ from ._mes_steps import ZERO_RHO, Bounds, Steps, initial_heap
 
 #: The lower bound of a voter who has nothing left (every real bound is at least 0).
 SPENT = -1
+#: A supporter list drops its spent voters once more than 1/DROP_SPENT of it is spent (as
+#: the small and fixed-point engines do); until then they stay in it, marked SPENT, and
+#: are left out of every sum and pool. Dropping them as soon as one was spent rebuilt the
+#: lists at 330 of 341 evaluations of plain MES on the generated 1,000,000-voter election,
+#: removing 929,139 of 8,720,538 entries: engine alone, runs alternated, same steps, 3.366 s
+#: against 3.117 s with 1/3 (1/2: 0.95x, 1/4: 0.95x, 1/8: 0.97x; never dropping: 1.01x).
+DROP_SPENT = 3
 
 
 def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
@@ -84,32 +91,37 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     def evaluate(k: int):
         """None when unaffordable, else [rho_low, rho_high, W, voters, poor, exact, lows]:
         bounds on rho (equal when no supporter is poor), the number of supporters who pay in
-        full, the supporters with something left and the positions of the poor ones among
-        them; ``exact`` (filled on demand) is (rho, N), N the part of the cost the others pay,
+        full, the supporters (spent ones too until ``DROP_SPENT`` drops them) and the
+        positions of the poor ones among them; ``exact`` (filled on demand) is (rho, N), N the part of the cost the others pay,
         in units of 1/L; ``lows`` the voters' bounds as read (a payment starts from them)."""
         sp = sups[k]
         # (a tuple, read in one C call; itemgetter returns a bare item for one voter)
         lows = itemgetter(*sp)(approx) if len(sp) > 1 else list(map(approx_get, sp))
         least = min(lows) if lows else 0
-        if least == SPENT:  # drop the spent voters from the list for good
-            # (operator.ne over repeat(SPENT): SPENT.__ne__ is a method-wrapper that packs a
-            # tuple per call, 37 against 20 ns per voter on 300,000)
-            alive = list(map(ne, repeat(SPENT), lows))
-            sups[k] = sp = list(compress(sp, alive))
-            lows = list(compress(lows, alive))
-            least = min(lows) if lows else 0
+        spent = 0
+        if least == SPENT:
+            spent = lows.count(SPENT)
+            if spent * DROP_SPENT > len(lows):  # drop the spent voters from the list for good
+                # (operator.ne over repeat(SPENT): SPENT.__ne__ is a method-wrapper that packs
+                # a tuple per call, 37 against 20 ns per voter on 300,000)
+                alive = list(map(ne, repeat(SPENT), lows))
+                sups[k] = sp = list(compress(sp, alive))
+                lows = list(compress(lows, alive))
+                least = min(lows) if lows else 0
+                spent = 0
         cost = cost_l[k]
-        if not sp:
+        n_alive = len(lows) - spent  # (spent voters still listed pay nothing: left out)
+        if not n_alive:
             return None if cost else [ZERO_RHO, ZERO_RHO, 1, [], [], (ZERO_RHO, ZERO), ()]
         cs = cost << shift
-        n_alive = len(lows)
         some_poor = least * n_alive < cs
         if some_poor:  # (otherwise every supporter can pay cost/n_alive: affordable)
-            low_total = sum(lows)
+            low_total = sum(lows) + spent  # (a spent voter's bound, -1, counts as 0)
             if low_total < cs:
                 if low_total + n_alive * err < cs:
                     return None
-                if held(sp) < cost:
+                alive_sp = list(compress(sp, map(ne, repeat(SPENT), lows))) if spent else sp
+                if held(alive_sp) < cost:
                     return None
         if cost == 0:
             return [ZERO_RHO, ZERO_RHO, 1, sp, [], (ZERO_RHO, ZERO), lows]
@@ -122,6 +134,7 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
             poor_set: set[int] = set()
             pool: list[int] = []
             reach = -1
+            every = range(len(lows))
             while True:
                 top = cs - poor_low  # N * 2**s lies in [top - err*len(poor), top]
                 x_hi = -(-top // W)
@@ -130,7 +143,10 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
                     reach = x_hi + (x_hi >> POOL_REACH_SHIFT)
                     # (a list comprehension: compress over map(reach.__gt__, lows) took 62 ns
                     # per voter on 300,000, this one 30)
-                    pool = [j for j in range(n_alive) if lows[j] < reach]
+                    if spent:
+                        pool = [j for j in every if SPENT < lows[j] < reach]
+                    else:
+                        pool = [j for j in every if lows[j] < reach]
                     if poor_set:
                         pool = [j for j in pool if j not in poor_set]
                 maybe = [j for j in pool if lows[j] < x_hi]
@@ -184,8 +200,8 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
         x_up = -((-x.numerator << shift) // x.denominator)  # ceil(x * 2**s)
         err += 1
         # every supporter with something left pays x (lower bounds stay >= 0), computed from
-        # the bounds the evaluation read (nobody paid since) ...
-        new = [a - x_up if a > x_up else 0 for a in ev[6]]
+        # the bounds the evaluation read (nobody paid since; spent voters stay SPENT) ...
+        new = [a - x_up if a > x_up else 0 if a >= 0 else SPENT for a in ev[6]]
         for j in poor:  # ... except the poor, who pay all they have
             new[j] = SPENT
         # (operator.setitem, a C function, calls the array's slot directly; the bound method

@@ -334,11 +334,12 @@ def test_fast_engine_exact_fallbacks_agree(election, budgets, q, cardinality):
             assert (together.selected, together.ties) == (at_u.selected, at_u.ties)
 
 
-def _random_instances(rng: random.Random, count: int):
-    """*count* seeded random instances (2-8 projects, 2-40 voters): each a Prepared, whether
-    to use cardinality utility, and a per-voter budget u/q."""
+def _random_instances(rng: random.Random, count: int, projects: tuple[int, int] = (2, 8),
+                      voters: tuple[int, int] = (2, 40)):
+    """*count* seeded random instances (2-8 projects and 2-40 voters unless said): each a
+    Prepared, whether to use cardinality utility, and a per-voter budget u/q."""
     for _ in range(count):
-        m, n = rng.randint(2, 8), rng.randint(2, 40)
+        m, n = rng.randint(*projects), rng.randint(*voters)
         costs = {str(k): rng.randint(1, 300) for k in range(m)}
         ballots = [[str(k) for k in rng.sample(range(m), rng.randint(1, m))] for _ in range(n)]
         fundable = [p for p in costs if any(p in b for b in ballots)]
@@ -586,16 +587,9 @@ def test_wide_engine_funds_the_same_whether_spent_voters_stay_listed_or_not(bits
     SPENT, left out of every sum and pool, and still SPENT after a payment) or drop them as
     soon as one is spent, with 0 and 64 bits below the money unit; and lists do hold spent
     voters when evaluated (in more than 1,000 evaluations), so both ways are exercised."""
-    rng = random.Random(5 + bits)
     drop = _SpentFactor(factor)
-    for _ in range(1000):
-        m, n = rng.randint(6, 14), rng.randint(10, 60)
-        costs = {str(k): rng.randint(1, 300) for k in range(m)}
-        ballots = [[str(k) for k in rng.sample(range(m), rng.randint(1, m))] for _ in range(n)]
-        fundable = [p for p in costs if any(p in b for b in ballots)]
-        prep = core.prepare(ballots, fundable, costs, {p: i for i, p in enumerate(fundable)}, n)
-        cardinality = rng.random() < 0.3
-        u, q = rng.randint(1, 60), rng.randint(1, 5)
+    instances = _random_instances(random.Random(5 + bits), 1000, projects=(6, 14), voters=(10, 60))
+    for prep, cardinality, u, q in instances:
         with mock.patch.object(fast, "_BITS", bits), \
                 mock.patch.object(wide_engine, "DROP_SPENT", drop):
             mine = wide_engine.run_wide(prep, u, q, cardinality=cardinality)

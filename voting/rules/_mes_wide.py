@@ -91,9 +91,10 @@ def run_wide(prep: Prepared, u: int, q: int = 1, *, cardinality: bool = False,
     def evaluate(k: int):
         """None when unaffordable, else [rho_low, rho_high, W, voters, poor, exact, lows]:
         bounds on rho (equal when no supporter is poor), the number of supporters who pay in
-        full, the supporters (spent ones too until ``DROP_SPENT`` drops them) and the
-        positions of the poor ones among them; ``exact`` (filled on demand) is (rho, N), N the part of the cost the others pay,
-        in units of 1/L; ``lows`` the voters' bounds as read (a payment starts from them)."""
+        full, the supporters (spent ones too, until ``DROP_SPENT`` drops them) and the
+        positions of the poor ones among them; ``exact`` (filled on demand) is (rho, N), N
+        the part of the cost the others pay, in units of 1/L; ``lows`` the voters' bounds as
+        read (a payment starts from them)."""
         sp = sups[k]
         # (a tuple, read in one C call; itemgetter returns a bare item for one voter)
         lows = itemgetter(*sp)(approx) if len(sp) > 1 else list(map(approx_get, sp))

@@ -15,6 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.oracle import require_pabutools
+from tests.voting.engines import ENGINES
 from tests.voting.strategies import elections
 from voting.counting import vote_counts
 from voting.model import Ballot, Election, Project
@@ -116,18 +117,7 @@ def _prepared(election: Election, keep_withdrawn: bool = False) -> core.Prepared
                         len(election.ballots))
 
 
-# --- properties -------------------------------------------------------------------------
-
-#: What makes mes() count every electorate with each engine: exact money per voter
-#: (``_mes_small``), a fixed-point bound per voter (``_mes_fixed``; with no class sharing,
-#: which would make add1 take budget classes instead), budget classes (``_mes_fast``),
-#: fixed-point bounds per voter in arrays (``_mes_wide``).
-ENGINES = {"per voter": {"SMALL_BELOW": 10**9},
-           "fixed": {"SMALL_BELOW": 0, "FIXED_BELOW": 10**9, "SHARE_MAX_VOTERS": 0,
-                     "SHARE_MAX_MEAN_LENGTH": 0},
-           "classes": {"SMALL_BELOW": 0, "FIXED_BELOW": 0, "WIDE_FROM": 10**9},
-           "wide": {"SMALL_BELOW": 0, "FIXED_BELOW": 0, "WIDE_FROM": 0}}
-
+# --- properties (ENGINES: what makes mes() count any electorate with each engine) -------
 
 @given(small, st.sampled_from(CHAINS), st.booleans(), st.sampled_from(sorted(ENGINES)))
 def test_plain_mes_equals_the_reference(election, chain_text, cardinality, engine):

@@ -3,7 +3,6 @@ the add1/add1u characterisations, the parametric engine's ranges, and pabutools 
 
 from __future__ import annotations
 
-import importlib
 import random
 from dataclasses import replace
 from fractions import Fraction
@@ -15,7 +14,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.oracle import require_pabutools
-from tests.voting.engines import ENGINES
+from tests.voting.engines import ENGINES, forced, mes_module
 from tests.voting.strategies import elections
 from voting.counting import vote_counts
 from voting.model import Ballot, Election, Project
@@ -28,8 +27,6 @@ from voting.rules._mes_shared import Shared
 from voting.rules._mes_steps import Bounds
 from voting.rules.mes import mes
 from voting.tiebreak import TieChain
-
-mes_module = importlib.import_module("voting.rules.mes")  # the package re-exports the function
 
 CHAINS = ("cost,votes,id", "votes,id", "id-desc", "cost-desc,id")
 small = elections(vote_type=None, max_projects=6, max_voters=10, max_cost=60)
@@ -124,7 +121,7 @@ def test_plain_mes_equals_the_reference(election, chain_text, cardinality, engin
     """Plain MES, counting money per voter or in budget classes, picks the same projects in
     the same order, with the same ties, as the reference."""
     chain = TieChain.parse(chain_text)
-    with mock.patch.multiple(mes_module, **ENGINES[engine]):
+    with forced(engine):
         out = mes(election, tie_break=chain, utility="cardinality" if cardinality else "cost")
     if not election.ballots:
         assert out.selected == []
@@ -140,7 +137,7 @@ def test_plain_mes_equals_the_reference(election, chain_text, cardinality, engin
 def test_plain_mes_equals_the_reference_with_decimal_costs(election, cardinality, engine):
     """With decimal costs too, plain MES (either engine) matches the reference exactly."""
     chain = TieChain.parse("cost,votes,id")
-    with mock.patch.multiple(mes_module, **ENGINES[engine]):
+    with forced(engine):
         out = mes(election, tie_break=chain, utility="cardinality" if cardinality else "cost")
     if election.ballots:
         share = Fraction(election.budget) / len(election.ballots)
@@ -157,7 +154,7 @@ def test_add1_equals_the_plus_one_loop(election, chain_text, cardinality, plain_
     if not election.ballots:
         return
     chain = TieChain.parse(chain_text)
-    with mock.patch.multiple(mes_module, PLAIN_FIRST=plain_first, **ENGINES[engine]):
+    with forced(engine, PLAIN_FIRST=plain_first):
         out = mes(election, tie_break=chain, completion="add1",
                   utility="cardinality" if cardinality else "cost")
     expected = reference_add1(election, chain, cardinality)
@@ -527,7 +524,7 @@ def test_every_engine_counts_repeated_projects_once_and_skips_withdrawn_ones(eng
                 chosen.append(chosen[0])  # the same project twice in one ballot
             ballots.append(Ballot(str(i), tuple(chosen)))
         e = Election(rng.randint(10, 300), projects, ballots)
-        with mock.patch.multiple(mes_module, **ENGINES[engine]), \
+        with forced(engine), \
                 mock.patch.object(fast, "_BITS", 0):
             plain = mes(e, tie_break=chain)
             add1 = mes(e, tie_break=chain, completion="add1")

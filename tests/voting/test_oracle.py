@@ -207,7 +207,6 @@ def test_live_pabutools_matches_reference_and_engine(rule, election_of, outcome_
     assert_matches(election_of(LIVE_FILE), live, outcome_of(LIVE_FILE, rule))
 
 
-
 #: add1 left out of the every-engine check: each engine takes 7-15 s there (Mokotów; Warsaw
 #: 2026 more), too long to run four times in every CI run. Plain MES covers them.
 EVERY_ENGINE_SKIPS_ADD1 = LARGE
@@ -236,6 +235,7 @@ def test_every_mes_engine_matches_pabutools_reference(path, engine, election_of,
     assert_matches(election, ref, out)
     chosen = outcome_of(ref["file"], ref["rule"])
     assert (out.selected, out.ties, out.details) == (chosen.selected, chosen.ties, chosen.details)
+
 
 # --- the deliberate differences, on hand-built elections ---------------------------------
 
